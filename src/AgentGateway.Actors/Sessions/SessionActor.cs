@@ -1,0 +1,189 @@
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace AgentGateway.Actors.Sessions;
+
+/// <summary>
+/// One agent session: holds its <see cref="SessionGovernor"/> in memory and writes every decision to the
+/// store before answering, so a model call is counted durably before it is made.
+/// </summary>
+/// <remarks>
+/// Each method runs as one turn. A write that loses an optimistic-concurrency race (another node wrote
+/// the same session) reloads the stored state and decides again inside the same turn, so correctness never
+/// depends on requests for a session reaching a single node.
+/// </remarks>
+public sealed class SessionActor(
+    string sessionId,
+    ISessionStore store,
+    GovernanceOptions options,
+    TimeProvider time,
+    SessionActorLog log) : Actor
+{
+    /// <summary>Write attempts per turn before giving up with <see cref="SessionConflictException"/>.</summary>
+    public const int MaxWriteAttempts = 8;
+
+    private readonly SessionGovernor _governor = new(sessionId, options);
+    private long _version;
+    private DateTimeOffset? _updatedAt;
+    private bool _stale;
+
+    public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
+        => await ReloadAsync(cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<Admission> AdmitAsync(TurnInfo turn, CancellationToken cancellationToken)
+    {
+        await RefreshIfStaleAsync(cancellationToken).ConfigureAwait(false);
+        var reloaded = false;
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var admission = _governor.TryAdmit(turn, now);
+            if (!admission.Allowed && !admission.NewlyTripped)
+            {
+                // Already tripped: nothing to write. Another node may have resumed it since we read it.
+                if (!reloaded && _version > 0 && await ReloadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    reloaded = true;
+                    continue;
+                }
+
+                return admission;
+            }
+
+            if (await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
+            {
+                if (admission.NewlyTripped)
+                {
+                    log.Tripped(sessionId, admission.TripReason, admission.LoopCount, _governor.TokensInWindow(now));
+                }
+
+                return admission;
+            }
+
+            reloaded = await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new SessionConflictException(sessionId, MaxWriteAttempts);
+    }
+
+    public async ValueTask SettleAsync(CallSettlement settlement)
+    {
+        await RefreshIfStaleAsync(CancellationToken.None).ConfigureAwait(false);
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+        {
+            var now = time.GetUtcNow();
+            _governor.Settle(settlement, now);
+            if (await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        throw new SessionConflictException(sessionId, MaxWriteAttempts);
+    }
+
+    public async ValueTask<SessionView?> GetAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return _version == 0 ? null : _governor.ToView(_version, _updatedAt, time.GetUtcNow());
+    }
+
+    public async ValueTask<SessionView?> ResumeAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (_version == 0)
+        {
+            return null;
+        }
+
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var wasTripped = _governor.Status == SessionStatus.Tripped;
+            _governor.Resume();
+            if (await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
+            {
+                if (wasTripped)
+                {
+                    log.Resumed(sessionId);
+                }
+
+                return _governor.ToView(_version, _updatedAt, now);
+            }
+
+            await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new SessionConflictException(sessionId, MaxWriteAttempts);
+    }
+
+    private async ValueTask RefreshIfStaleAsync(CancellationToken cancellationToken)
+    {
+        if (_stale)
+        {
+            await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the stored state; true when it differed from what this activation held.</summary>
+    private async ValueTask<bool> ReloadAsync(CancellationToken cancellationToken)
+    {
+        var stored = await store.ReadAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var changed = (stored?.Version ?? 0) != _version || _stale;
+        if (stored is null)
+        {
+            if (changed)
+            {
+                // Only reachable when state we held was never written (a failed write): start clean.
+                _governor.Load(EmptyState());
+            }
+
+            _version = 0;
+            _updatedAt = null;
+        }
+        else if (changed)
+        {
+            _governor.Load(stored);
+            _version = stored.Version;
+            _updatedAt = stored.UpdatedAt;
+        }
+
+        _stale = false;
+        return changed;
+    }
+
+    private async ValueTask<bool> TryWriteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var next = _governor.ToState(_version + 1, now);
+        bool written;
+        try
+        {
+            written = await store.TryWriteAsync(next, _version, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The governor holds a decision that may not be stored: the next turn must read the store first.
+            _stale = true;
+            throw;
+        }
+
+        if (written)
+        {
+            _version = next.Version;
+            _updatedAt = now;
+        }
+        else
+        {
+            log.WriteConflict(sessionId, _version);
+        }
+
+        return written;
+    }
+
+    private SessionState EmptyState() =>
+        new(sessionId, 0, SessionStatus.Active, TripReason.None, null, 0, 0, 0, [], [], [], default);
+}

@@ -1,0 +1,24 @@
+using AgentGateway.Contracts.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace AgentGateway.Actors.Sessions;
+
+/// <summary>Log messages of session actors (source-generated: no formatting cost when the level is off).</summary>
+public sealed partial class SessionActorLog(ILogger<SessionActor> logger)
+{
+    [LoggerMessage(100, LogLevel.Warning, "Session {SessionId} tripped: {TripReason} (loops {LoopCount}, tokens in window {TokensInWindow})")]
+    private static partial void TrippedCore(ILogger logger, string sessionId, string? tripReason, int loopCount, long tokensInWindow);
+
+    [LoggerMessage(101, LogLevel.Information, "Session {SessionId} resumed by an operator")]
+    private static partial void ResumedCore(ILogger logger, string sessionId);
+
+    [LoggerMessage(102, LogLevel.Debug, "Session {SessionId} write conflict at version {Version}; reloading and deciding again")]
+    private static partial void WriteConflictCore(ILogger logger, string sessionId, long version);
+
+    public void Tripped(string sessionId, TripReason reason, int loopCount, long tokensInWindow)
+        => TrippedCore(logger, sessionId, reason.ToWireName(), loopCount, tokensInWindow);
+
+    public void Resumed(string sessionId) => ResumedCore(logger, sessionId);
+
+    public void WriteConflict(string sessionId, long version) => WriteConflictCore(logger, sessionId, version);
+}

@@ -1,0 +1,45 @@
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace AgentGateway.Actors.Sessions;
+
+/// <summary><see cref="ISessionService"/> over the in-process actor host: one <see cref="SessionActor"/> per session id.</summary>
+public sealed class SessionService : ISessionService, IAsyncDisposable
+{
+    private readonly ActorHost<string, SessionActor> _host;
+
+    public SessionService(
+        ISessionStore store,
+        GovernanceOptions governance,
+        ActorHostOptions hostOptions,
+        TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        var log = new SessionActorLog(loggers.CreateLogger<SessionActor>());
+        _host = new ActorHost<string, SessionActor>(
+            id => new SessionActor(id, store, governance, time, log),
+            hostOptions,
+            time,
+            loggers.CreateLogger<ActorHost<string, SessionActor>>(),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>The actor host, for diagnostics and tests.</summary>
+    public ActorHost<string, SessionActor> Host => _host;
+
+    public Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, turn, static (actor, t, ct) => actor.AdmitAsync(t, ct), cancellationToken);
+
+    public void Settle(string sessionId, CallSettlement settlement)
+        => _host.Tell(sessionId, settlement, static (actor, s) => actor.SettleAsync(s));
+
+    public Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, 0, static (actor, _, ct) => actor.GetAsync(ct), cancellationToken);
+
+    public Task<SessionView?> ResumeAsync(string sessionId, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, 0, static (actor, _, ct) => actor.ResumeAsync(ct), cancellationToken);
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
+}

@@ -1,0 +1,24 @@
+namespace AgentGateway.Contracts.Sessions;
+
+/// <summary>The answer to "may this session call a model now?", decided in one actor turn.</summary>
+/// <param name="Allowed">True: the call is reserved (counted) and may go ahead.</param>
+/// <param name="TripReason">Why the call was refused; <see cref="Sessions.TripReason.None"/> when allowed.</param>
+/// <param name="NewlyTripped">True only for the one request whose check tripped the session.</param>
+/// <param name="LoopCount">Model calls in the current task, this one included when allowed.</param>
+/// <param name="ReservedInputTokens">Tokens reserved for the call, to be corrected by the settlement.</param>
+public readonly record struct Admission(
+    bool Allowed,
+    TripReason TripReason,
+    bool NewlyTripped,
+    int LoopCount,
+    int ReservedInputTokens)
+{
+    public static Admission Refused(TripReason reason, bool newlyTripped, int loopCount) =>
+        new(false, reason, newlyTripped, loopCount, 0);
+}
+
+/// <summary>What a model call really used, reported after it ends (successfully or not).</summary>
+public readonly record struct CallSettlement(int ReservedInputTokens, long InputTokens, long OutputTokens)
+{
+    public long TotalTokens => InputTokens + OutputTokens;
+}

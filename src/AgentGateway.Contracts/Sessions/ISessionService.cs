@@ -1,0 +1,20 @@
+namespace AgentGateway.Contracts.Sessions;
+
+/// <summary>
+/// The front end's only way into session governance. The in-process actor host implements it today;
+/// Orleans grains (or any other actor runtime) can implement it without touching the web layer.
+/// </summary>
+public interface ISessionService
+{
+    /// <summary>Checks and counts one model call in a single actor turn (reserving it durably).</summary>
+    Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken);
+
+    /// <summary>Reports the call's real usage. One-way: the caller does not wait for it.</summary>
+    void Settle(string sessionId, CallSettlement settlement);
+
+    /// <summary>The session's state, or null when the session has never been seen.</summary>
+    Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Clears a trip (operator action): loop count and token window start afresh. Null when unknown.</summary>
+    Task<SessionView?> ResumeAsync(string sessionId, CancellationToken cancellationToken);
+}

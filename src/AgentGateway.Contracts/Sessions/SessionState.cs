@@ -1,0 +1,30 @@
+namespace AgentGateway.Contracts.Sessions;
+
+/// <summary>
+/// The durable form of one session's governance state: what a store keeps, one item per session.
+/// </summary>
+/// <param name="SessionId">The key.</param>
+/// <param name="Version">Incremented by every write; writes are conditional on the version read (optimistic concurrency).</param>
+/// <param name="Status">Active or tripped.</param>
+/// <param name="TripReason">Why it tripped; None while active.</param>
+/// <param name="TrippedAt">When it tripped.</param>
+/// <param name="LoopCount">Model calls reserved for the current task.</param>
+/// <param name="ModelCalls">Model calls reserved over the session's life.</param>
+/// <param name="CurrentTask">Fingerprint of the human message that began the current task (0: none yet).</param>
+/// <param name="RecentTasks">Fingerprints of recent tasks, newest last; a re-sent one does not start a task.</param>
+/// <param name="WindowBuckets">Bucket numbers of the token window (UTC time / bucket width).</param>
+/// <param name="WindowTokens">Tokens counted in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
+/// <param name="UpdatedAt">Time of the last write.</param>
+public sealed record SessionState(
+    string SessionId,
+    long Version,
+    SessionStatus Status,
+    TripReason TripReason,
+    DateTimeOffset? TrippedAt,
+    int LoopCount,
+    long ModelCalls,
+    ulong CurrentTask,
+    ulong[] RecentTasks,
+    long[] WindowBuckets,
+    long[] WindowTokens,
+    DateTimeOffset UpdatedAt);

@@ -1,0 +1,22 @@
+namespace AgentGateway.Contracts.Sessions;
+
+/// <summary>What a request is, as far as governance cares.</summary>
+public enum TurnKind
+{
+    /// <summary>The last message is the human's: it may start a new task.</summary>
+    UserMessage = 0,
+
+    /// <summary>The last message is a tool result (or anything but a user message): the task goes on.</summary>
+    Continuation = 1,
+}
+
+/// <summary>
+/// One model call a client asks for, reduced to what governance needs.
+/// </summary>
+/// <param name="Kind">User message or continuation.</param>
+/// <param name="TaskFingerprint">
+/// A stable hash of the human message that began the task (its text and its position among the user
+/// messages), so a re-sent history maps to the task it began rather than to a new one.
+/// </param>
+/// <param name="EstimatedInputTokens">Input tokens reserved before the call; settled to the real usage after it.</param>
+public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens);

@@ -1,0 +1,80 @@
+using System.Net;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Providers.Models;
+using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentGateway.Silo.Apis;
+
+/// <summary>
+/// Operator endpoints under <c>/admin</c>. Until admin authentication lands they answer loopback callers
+/// only; any other caller gets 403 <c>admin-forbidden</c>.
+/// </summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(LoopbackOnly);
+        admin.MapGet("/sessions/{id}", GetSessionAsync);
+        admin.MapPost("/sessions/{id}/resume", ResumeSessionAsync);
+        admin.MapGet("/models", GetModels);
+        return app;
+    }
+
+    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSessionAsync(
+        string id, ISessionService sessions, CancellationToken cancellationToken)
+    {
+        if (!SessionIds.IsValid(id))
+        {
+            return InvalidSessionId();
+        }
+
+        var view = await sessions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return view is null ? SessionNotFound(id) : TypedResults.Ok(view);
+    }
+
+    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> ResumeSessionAsync(
+        string id, ISessionService sessions, CancellationToken cancellationToken)
+    {
+        if (!SessionIds.IsValid(id))
+        {
+            return InvalidSessionId();
+        }
+
+        var view = await sessions.ResumeAsync(id, cancellationToken).ConfigureAwait(false);
+        return view is null ? SessionNotFound(id) : TypedResults.Ok(view);
+    }
+
+    public static Ok<ModelStats[]> GetModels(ModelCatalog models) => TypedResults.Ok(
+        models.Models.Select(m => m.Client is SimulatedChatClient sim
+                ? new ModelStats(m.Name, m.Provider, sim.Calls, sim.Failures, sim.Cancellations)
+                : new ModelStats(m.Name, m.Provider, null, null, null))
+            .ToArray());
+
+    /// <summary>A model's served-call counts (known for the simulated provider).</summary>
+    public sealed record ModelStats(string Name, string Provider, long? Calls, long? Failures, long? Cancellations);
+
+    private static ProblemHttpResult InvalidSessionId() => GatewayProblem.InvalidSessionId.ToResult(
+        $"A session id is 1 to {SessionIds.MaxLength} characters of letters, digits and . _ : -");
+
+    private static ProblemHttpResult SessionNotFound(string id) =>
+        GatewayProblem.SessionNotFound.ToResult($"Session '{id}' has never called a model through this gateway.");
+
+    private static async ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var remote = context.HttpContext.Connection.RemoteIpAddress;
+        if (remote is { IsIPv4MappedToIPv6: true })
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        if (remote is null || !IPAddress.IsLoopback(remote))
+        {
+            return GatewayProblem.AdminForbidden.ToResult(
+                $"Admin endpoints answer loopback callers only until admin authentication is configured (caller: {remote?.ToString() ?? "unknown"}).");
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+}

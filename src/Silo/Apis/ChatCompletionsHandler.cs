@@ -1,0 +1,403 @@
+using System.Buffers;
+using System.Text.Json;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Providers.Models;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.OpenAi;
+using AgentGateway.Silo.Problems;
+using AgentGateway.Silo.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Silo.Apis;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: validate, ask the session actor for admission (one turn that checks
+/// and counts), call the model or answer with the fallback, then report the real usage one-way.
+/// </summary>
+public sealed partial class ChatCompletionsHandler(
+    ISessionService sessions,
+    ModelCatalog models,
+    IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
+    TimeProvider time,
+    ILogger<ChatCompletionsHandler> logger)
+{
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var sessionId = context.Request.Headers[SessionIds.Header].ToString();
+        if (sessionId.Length == 0)
+        {
+            sessionId = SessionIds.New();
+        }
+        else if (!SessionIds.IsValid(sessionId))
+        {
+            return GatewayProblem.InvalidSessionId.ToResult(
+                $"{SessionIds.Header} must be 1 to {SessionIds.MaxLength} characters of letters, digits and . _ : -");
+        }
+
+        context.Response.Headers[SessionIds.Header] = sessionId;
+
+        var (request, problem) = await ReadRequestAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(request!.Model))
+        {
+            return GatewayProblem.MissingModel.ToResult("'model' is required.");
+        }
+
+        if (!models.TryGet(request.Model, out var model))
+        {
+            return GatewayProblem.UnknownModel.ToResult(
+                $"Model '{request.Model}' is not served here. Served models: {string.Join(", ", models.Models.Select(m => m.Name))}.");
+        }
+
+        if (!ChatRequestMapper.TryMap(request, model.Name, out var mapped, out var invalid))
+        {
+            return invalid.Problem.ToResult(invalid.Detail);
+        }
+
+        Admission admission;
+        try
+        {
+            admission = await sessions.AdmitAsync(sessionId, mapped.Turn, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (MailboxFullException)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' has too many requests waiting; retry shortly.");
+        }
+
+        context.Response.Headers[GatewayHeaders.LoopCount] = admission.LoopCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!admission.Allowed)
+        {
+            var reason = admission.TripReason.ToWireName()!;
+            context.Response.Headers[GatewayHeaders.Trip] = reason;
+            if (admission.NewlyTripped)
+            {
+                metrics.Tripped(reason);
+            }
+
+            LogRefused(sessionId, reason);
+            return await AnswerWithFallbackAsync(context, request, model.Name).ConfigureAwait(false);
+        }
+
+        return request.Stream
+            ? await StreamAsync(context, request, model, mapped, sessionId, admission).ConfigureAwait(false)
+            : await CompleteAsync(context, request, model, mapped, sessionId, admission).ConfigureAwait(false);
+    }
+
+    private async ValueTask<(ChatCompletionRequest? Request, IResult? Problem)> ReadRequestAsync(HttpContext context)
+    {
+        if (!context.Request.HasJsonContentType())
+        {
+            return (null, GatewayProblem.UnsupportedMediaType.ToResult(
+                $"Send the body as JSON with 'Content-Type: application/json' (got '{context.Request.ContentType}')."));
+        }
+
+        if (context.Request.ContentLength > _options.MaxRequestBodyBytes)
+        {
+            return (null, BodyTooLarge());
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = _options.MaxRequestBodyBytes;
+        }
+
+        try
+        {
+            var request = await JsonSerializer.DeserializeAsync(
+                context.Request.Body,
+                OpenAiJsonContext.Default.ChatCompletionRequest,
+                context.RequestAborted).ConfigureAwait(false);
+            return request is null
+                ? (null, GatewayProblem.InvalidJson.ToResult("The body is JSON null; expected a chat completion request object."))
+                : (request, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, GatewayProblem.InvalidJson.ToResult(ex.Message));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, BodyTooLarge());
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return (null, GatewayProblem.BadRequest.ToResult(ex.Message));
+        }
+    }
+
+    private IResult BodyTooLarge() => GatewayProblem.BodyTooLarge.ToResult(
+        $"The body is over the limit of {_options.MaxRequestBodyBytes} bytes (Gateway:MaxRequestBodyBytes).");
+
+    private async Task<IResult> CompleteAsync(
+        HttpContext context,
+        ChatCompletionRequest request,
+        ModelEntry model,
+        MappedChatRequest mapped,
+        string sessionId,
+        Admission admission)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await model.Client.GetResponseAsync(mapped.Messages, mapped.Options, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A failed call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
+            return await ModelFailedAsync(context, request, model.Name, ex).ConfigureAwait(false);
+        }
+
+        var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
+        var output = response.Usage?.OutputTokenCount ?? 0;
+        Settle(sessionId, admission, input, output);
+        metrics.ModelCall(model.Name, "ok");
+
+        var message = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant);
+        var toolCalls = message?.Contents.OfType<FunctionCallContent>().ToList();
+        var text = message?.Text;
+        var payload = new CompletionPayload(
+            CompletionId(),
+            time.GetUtcNow().ToUnixTimeSeconds(),
+            model.Name,
+            string.IsNullOrEmpty(text) && toolCalls is { Count: > 0 } ? null : text ?? string.Empty,
+            toolCalls,
+            ChatCompletionWriter.FinishReasonOf(response.FinishReason, toolCalls is { Count: > 0 }),
+            input,
+            output);
+        metrics.Answered(GatewayHeaders.RoutePrimary);
+        context.Response.Headers[GatewayHeaders.Route] = GatewayHeaders.RoutePrimary;
+        return new CompletionResult(payload);
+    }
+
+    private async Task<IResult> StreamAsync(
+        HttpContext context,
+        ChatCompletionRequest request,
+        ModelEntry model,
+        MappedChatRequest mapped,
+        string sessionId,
+        Admission admission)
+    {
+        var aborted = context.RequestAborted;
+        var updates = model.Client.GetStreamingResponseAsync(mapped.Messages, mapped.Options, aborted).GetAsyncEnumerator(aborted);
+        await using var _ = updates.ConfigureAwait(false);
+        bool more;
+        try
+        {
+            more = await updates.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return await ModelFailedAsync(context, request, model.Name, ex).ConfigureAwait(false);
+        }
+
+        var response = context.Response;
+        response.Headers[GatewayHeaders.Route] = GatewayHeaders.RoutePrimary;
+        StartEventStream(response);
+        var id = CompletionId();
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var first = true;
+        long? input = null, output = null;
+        long chunks = 0;
+        string? finish = null;
+        var toolCallsSeen = false;
+        try
+        {
+            while (more)
+            {
+                var update = updates.Current;
+                string? text = null;
+                List<FunctionCallContent>? calls = null;
+                foreach (var content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case TextContent { Text.Length: > 0 } t:
+                            text = text is null ? t.Text : text + t.Text;
+                            break;
+                        case FunctionCallContent call:
+                            (calls ??= []).Add(call);
+                            break;
+                        case UsageContent usage:
+                            input = usage.Details.InputTokenCount ?? input;
+                            output = usage.Details.OutputTokenCount ?? output;
+                            break;
+                    }
+                }
+
+                if (text is not null || calls is not null)
+                {
+                    toolCallsSeen |= calls is not null;
+                    chunks++;
+                    ChatCompletionWriter.WriteChunk(
+                        response.BodyWriter,
+                        new CompletionPayload(id, created, model.Name, text, calls, null, null, null),
+                        role: first);
+                    first = false;
+                    await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
+                }
+
+                if (update.FinishReason is { } reason)
+                {
+                    finish = ChatCompletionWriter.FinishReasonOf(reason, toolCallsSeen);
+                }
+
+                more = await updates.MoveNextAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The stream has begun: nothing may be retried or replaced; end it with an error event.
+            LogStreamFailed(sessionId, model.Name, ex);
+            metrics.ModelCall(model.Name, "failed_mid_stream");
+            Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+            WriteStreamError(response, ex);
+            await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return Results.Empty;
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away: charge what was produced so far.
+            metrics.ModelCall(model.Name, "cancelled");
+            Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+            throw;
+        }
+
+        Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+        metrics.ModelCall(model.Name, "ok");
+        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCallsSeen);
+        ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, model.Name, null, null, finish, null, null), role: first);
+        if (request.StreamOptions?.IncludeUsage == true)
+        {
+            ChatCompletionWriter.WriteChunk(
+                response.BodyWriter,
+                new CompletionPayload(id, created, model.Name, null, null, null, input ?? admission.ReservedInputTokens, output ?? chunks),
+                role: false,
+                usageOnly: true);
+        }
+
+        ChatCompletionWriter.WriteDone(response.BodyWriter);
+        await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
+        metrics.Answered(GatewayHeaders.RoutePrimary);
+        return Results.Empty;
+    }
+
+    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, string model, Exception ex)
+    {
+        var status = ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway;
+        LogModelFailed(model, status, ex);
+        metrics.ModelCall(model, "failed");
+        context.Response.Headers[GatewayHeaders.UpstreamStatus] = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return await AnswerWithFallbackAsync(context, request, model).ConfigureAwait(false);
+    }
+
+    /// <summary>The deterministic answer: HTTP 200, the fallback text, <c>finish_reason: "stop"</c>, no tool calls.</summary>
+    private async Task<IResult> AnswerWithFallbackAsync(HttpContext context, ChatCompletionRequest request, string model)
+    {
+        context.Response.Headers[GatewayHeaders.Route] = GatewayHeaders.RouteDeterministic;
+        metrics.Answered(GatewayHeaders.RouteDeterministic);
+        var payload = new CompletionPayload(
+            CompletionId(),
+            time.GetUtcNow().ToUnixTimeSeconds(),
+            model,
+            _options.FallbackMessage,
+            null,
+            "stop",
+            0,
+            0);
+        if (!request.Stream)
+        {
+            return new CompletionResult(payload);
+        }
+
+        var response = context.Response;
+        StartEventStream(response);
+        ChatCompletionWriter.WriteChunk(response.BodyWriter, payload with { FinishReason = null }, role: true);
+        ChatCompletionWriter.WriteChunk(response.BodyWriter, payload with { Text = null }, role: false);
+        if (request.StreamOptions?.IncludeUsage == true)
+        {
+            ChatCompletionWriter.WriteChunk(response.BodyWriter, payload, role: false, usageOnly: true);
+        }
+
+        ChatCompletionWriter.WriteDone(response.BodyWriter);
+        await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        return Results.Empty;
+    }
+
+    private void Settle(string sessionId, Admission admission, long input, long output)
+    {
+        metrics.Tokens(input, output);
+        try
+        {
+            sessions.Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
+        }
+        catch (MailboxFullException ex)
+        {
+            // The reservation stays counted; only the correction to real usage is lost.
+            LogSettlementDropped(sessionId, ex);
+        }
+    }
+
+    private static void StartEventStream(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    private static void WriteStreamError(HttpResponse response, Exception ex)
+    {
+        var status = ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway;
+        response.BodyWriter.Write("data: "u8);
+        using (var json = new Utf8JsonWriter(response.BodyWriter))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("error");
+            json.WriteString("message", $"The model failed mid-stream (status {status}).");
+            json.WriteString("type", "server_error");
+            json.WriteString("code", "model-failed-mid-stream");
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        response.BodyWriter.Write("\n\n"u8);
+        ChatCompletionWriter.WriteDone(response.BodyWriter);
+    }
+
+    private static string CompletionId() => "chatcmpl-" + Guid.CreateVersion7().ToString("N");
+
+    [LoggerMessage(200, LogLevel.Debug, "Session {SessionId} refused: {TripReason}")]
+    private partial void LogRefused(string sessionId, string tripReason);
+
+    [LoggerMessage(201, LogLevel.Warning, "Model {Model} failed with status {Status}; answered with the fallback")]
+    private partial void LogModelFailed(string model, int status, Exception exception);
+
+    [LoggerMessage(202, LogLevel.Warning, "Session {SessionId}: model {Model} failed mid-stream")]
+    private partial void LogStreamFailed(string sessionId, string model, Exception exception);
+
+    [LoggerMessage(203, LogLevel.Warning, "Session {SessionId}: usage settlement dropped (mailbox full)")]
+    private partial void LogSettlementDropped(string sessionId, Exception exception);
+
+    /// <summary>Writes a completion as JSON straight into the response buffer.</summary>
+    private sealed class CompletionResult(CompletionPayload payload) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = "application/json";
+            ChatCompletionWriter.WriteCompletion(httpContext.Response.BodyWriter, payload);
+            return httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted).AsTask();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using AgentGateway.Actors.Sessions;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Providers.Models;
+using AgentGateway.Providers.Storage;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Problems;
+using AgentGateway.Silo.Telemetry;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Silo.Hosting;
+
+/// <summary>How a gateway node is put together; <c>Program.cs</c> reads as its table of contents.</summary>
+public static class GatewayHostingExtensions
+{
+    /// <summary>Options (validated at start, every error listed), time, problem details, health checks, logging.</summary>
+    public static WebApplicationBuilder AddGatewayDefaults(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingletonTimeProvider();
+        services.AddValidatedOptions<GatewayOptions>(builder.Configuration, GatewayOptions.SectionName);
+        services.AddValidatedOptions<GovernanceOptions>(builder.Configuration, GovernanceOptions.SectionName);
+        services.AddValidatedOptions<ActorHostOptions>(builder.Configuration, ActorHostOptions.SectionName);
+        services.AddOptions<ModelCatalogOptions>()
+            .Configure<IConfiguration>(static (options, configuration) =>
+            {
+                var section = configuration.GetSection(ModelCatalogOptions.SectionName);
+                section.Bind(options.Models);
+                if (!section.Exists())
+                {
+                    foreach (var name in ModelCatalogOptions.DefaultModels)
+                    {
+                        options.Models[name] = new ModelDefinition();
+                    }
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddProblemDetails();
+        services.AddHealthChecks()
+            .AddCheck("self", static () => HealthCheckResult.Healthy(), tags: ["live"]);
+        services.AddSingleton<GatewayMetrics>();
+        builder.WebHost.ConfigureKestrel(static kestrel => kestrel.AddServerHeader = false);
+        return builder;
+    }
+
+    /// <summary>Session governance on the in-process actor host, over the embedded in-memory store.</summary>
+    public static WebApplicationBuilder AddSessionGovernance(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<InMemorySessionStore>();
+        builder.Services.AddSingleton<ISessionStore>(static sp => sp.GetRequiredService<InMemorySessionStore>());
+        builder.Services.AddSingleton(static sp => new SessionService(
+            sp.GetRequiredService<ISessionStore>(),
+            sp.GetRequiredService<IOptions<GovernanceOptions>>().Value,
+            sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton<ISessionService>(static sp => sp.GetRequiredService<SessionService>());
+        return builder;
+    }
+
+    /// <summary>The logical models and their providers (simulated by default).</summary>
+    public static WebApplicationBuilder AddModelProviders(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(static sp => ModelCatalog.Create(
+            sp.GetRequiredService<IOptions<ModelCatalogOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ChatCompletionsHandler>();
+        return builder;
+    }
+
+    /// <summary>Errors as problem details (including unknown routes and unhandled exceptions), health endpoints.</summary>
+    public static WebApplication UseGatewayDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = static ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages(static async context =>
+        {
+            var http = context.HttpContext;
+            if (GatewayProblem.ForStatus(http.Response.StatusCode) is { } problem)
+            {
+                await problem.ToResult($"{http.Request.Method} {http.Request.Path} answered {http.Response.StatusCode}.")
+                    .ExecuteAsync(http).ConfigureAwait(false);
+            }
+        });
+        app.MapHealthChecks("/health");
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
+        return app;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(static d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+
+    private static void AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        => services.AddOptions<TOptions>()
+            .Bind(configuration.GetSection(section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+
+namespace AgentGateway.Silo.Telemetry;
+
+/// <summary>The gateway's counters (meter <c>AgentGateway</c>); instruments cost nothing without a listener.</summary>
+public sealed class GatewayMetrics
+{
+    public const string MeterName = "AgentGateway";
+
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _trips;
+    private readonly Counter<long> _modelCalls;
+    private readonly Counter<long> _tokens;
+
+    public GatewayMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _requests = meter.CreateCounter<long>("gateway.requests", "{request}", "Chat completion requests answered, by route.");
+        _trips = meter.CreateCounter<long>("gateway.session.trips", "{trip}", "Sessions tripped by governance, by reason.");
+        _modelCalls = meter.CreateCounter<long>("gateway.model.calls", "{call}", "Model calls made, by model and outcome.");
+        _tokens = meter.CreateCounter<long>("gateway.tokens", "{token}", "Tokens reported by models, by direction.");
+    }
+
+    public void Answered(string route) => _requests.Add(1, new KeyValuePair<string, object?>("route", route));
+
+    public void Tripped(string reason) => _trips.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ModelCall(string model, string outcome) => _modelCalls.Add(
+        1,
+        new KeyValuePair<string, object?>("model", model),
+        new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Tokens(long input, long output)
+    {
+        _tokens.Add(input, new KeyValuePair<string, object?>("direction", "input"));
+        _tokens.Add(output, new KeyValuePair<string, object?>("direction", "output"));
+    }
+}
