@@ -137,6 +137,7 @@ internal sealed class Activation<TKey, TActor>
 
                 await item.ExecuteAsync(actor).ConfigureAwait(false);
                 Volatile.Write(ref _lastActiveTimestamp, _host.Time.GetTimestamp());
+                item.Complete();
             }
         }
 

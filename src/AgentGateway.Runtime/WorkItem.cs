@@ -3,8 +3,16 @@ namespace AgentGateway.Runtime;
 /// <summary>One message in an activation's mailbox: a unit of work that runs as one turn.</summary>
 internal abstract class WorkItem<TActor>
 {
-    /// <summary>Runs the turn. Never throws: failures go to the sender (or the log, for one-way messages).</summary>
+    /// <summary>Runs the turn and keeps its outcome. Never throws.</summary>
     public abstract ValueTask ExecuteAsync(TActor actor);
+
+    /// <summary>
+    /// Hands the outcome to the sender (or the log, for one-way messages). Called after the activation has
+    /// recorded the turn, so a sender that sees its answer also sees the activation as busy until then.
+    /// </summary>
+    public virtual void Complete()
+    {
+    }
 
     /// <summary>Fails the message without running it (activation failed, host shut down).</summary>
     public abstract void Fail(Exception exception);
@@ -18,6 +26,8 @@ internal sealed class AskWorkItem<TActor, TState, TResult>(
     : WorkItem<TActor>
 {
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TResult? _result;
+    private Exception? _error;
 
     public Task<TResult> Task => _completion.Task;
 
@@ -25,21 +35,33 @@ internal sealed class AskWorkItem<TActor, TState, TResult>(
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            _completion.TrySetCanceled(cancellationToken);
+            _error = new OperationCanceledException(cancellationToken);
             return;
         }
 
         try
         {
-            _completion.TrySetResult(await turn(actor, state, cancellationToken).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
-        {
-            _completion.TrySetCanceled(ex.CancellationToken);
+            _result = await turn(actor, state, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            _completion.TrySetException(ex);
+            _error = ex;
+        }
+    }
+
+    public override void Complete()
+    {
+        switch (_error)
+        {
+            case null:
+                _completion.TrySetResult(_result!);
+                break;
+            case OperationCanceledException canceled when cancellationToken.IsCancellationRequested:
+                _completion.TrySetCanceled(canceled.CancellationToken);
+                break;
+            default:
+                _completion.TrySetException(_error);
+                break;
         }
     }
 

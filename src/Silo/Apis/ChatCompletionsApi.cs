@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AgentGateway.Providers.Models;
 
 namespace AgentGateway.Silo.Apis;
@@ -17,5 +18,6 @@ public static class ChatCompletionsApi
 
     public sealed record ModelList(string Object, IReadOnlyList<ModelListEntry> Data);
 
-    public sealed record ModelListEntry(string Id, string Object, long Created, string OwnedBy);
+    /// <summary>One entry of OpenAI's model list; <c>owned_by</c> is snake_case on the wire, as OpenAI clients read it.</summary>
+    public sealed record ModelListEntry(string Id, string Object, long Created, [property: JsonPropertyName("owned_by")] string OwnedBy);
 }

@@ -79,19 +79,25 @@ public static class GatewayHostingExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = static ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+
+            // Without a handler the framework writes its generic problem (an RFC link as the type, no OpenAI
+            // error object); the gateway's own, with its stable type, is what clients are promised.
+            ExceptionHandler = static http => WriteStatusProblemAsync(http),
         });
-        app.UseStatusCodePages(static async context =>
-        {
-            var http = context.HttpContext;
-            if (GatewayProblem.ForStatus(http.Response.StatusCode) is { } problem)
-            {
-                await problem.ToResult($"{http.Request.Method} {http.Request.Path} answered {http.Response.StatusCode}.")
-                    .ExecuteAsync(http).ConfigureAwait(false);
-            }
-        });
+        app.UseStatusCodePages(static context => WriteStatusProblemAsync(context.HttpContext));
         app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
         return app;
+    }
+
+    /// <summary>The gateway problem for the response's status code, if it has one; the detail never carries an exception's text.</summary>
+    private static async Task WriteStatusProblemAsync(HttpContext http)
+    {
+        if (GatewayProblem.ForStatus(http.Response.StatusCode) is { } problem)
+        {
+            await problem.ToResult($"{http.Request.Method} {http.Request.Path} answered {http.Response.StatusCode}.")
+                .ExecuteAsync(http).ConfigureAwait(false);
+        }
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
