@@ -23,7 +23,7 @@ public sealed class ModelCatalog
         options.Models.Select(pair => new ModelEntry(
             pair.Key,
             pair.Value.Provider,
-            pair.Value.Provider switch
+            pair.Value.Provider.ToLowerInvariant() switch
             {
                 ModelDefinition.SimulatedProvider => new SimulatedChatClient(pair.Key, time),
                 _ => throw new InvalidOperationException($"Unknown provider '{pair.Value.Provider}' for model '{pair.Key}'."),
