@@ -210,7 +210,7 @@ public sealed partial class ChatCompletionsHandler(
         long? input = null, output = null;
         long chunks = 0;
         string? finish = null;
-        var toolCallsSeen = false;
+        var toolCalls = 0;
         try
         {
             while (more)
@@ -237,19 +237,20 @@ public sealed partial class ChatCompletionsHandler(
 
                 if (text is not null || calls is not null)
                 {
-                    toolCallsSeen |= calls is not null;
                     chunks++;
                     ChatCompletionWriter.WriteChunk(
                         response.BodyWriter,
                         new CompletionPayload(id, created, model.Name, text, calls, null, null, null),
-                        role: first);
+                        role: first,
+                        firstToolCallIndex: toolCalls);
+                    toolCalls += calls?.Count ?? 0;
                     first = false;
                     await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
                 }
 
                 if (update.FinishReason is { } reason)
                 {
-                    finish = ChatCompletionWriter.FinishReasonOf(reason, toolCallsSeen);
+                    finish = ChatCompletionWriter.FinishReasonOf(reason, toolCalls > 0);
                 }
 
                 more = await updates.MoveNextAsync().ConfigureAwait(false);
@@ -275,7 +276,7 @@ public sealed partial class ChatCompletionsHandler(
 
         Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
         metrics.ModelCall(model.Name, "ok");
-        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCallsSeen);
+        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
         ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, model.Name, null, null, finish, null, null), role: first);
         if (request.StreamOptions?.IncludeUsage == true)
         {

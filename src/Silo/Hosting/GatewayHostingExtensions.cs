@@ -16,6 +16,9 @@ namespace AgentGateway.Silo.Hosting;
 /// <summary>How a gateway node is put together; <c>Program.cs</c> reads as its table of contents.</summary>
 public static class GatewayHostingExtensions
 {
+    /// <summary>Where the embedded default listens when no address is configured: loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
     /// <summary>Options (validated at start, every error listed), time, problem details, health checks, logging.</summary>
     public static WebApplicationBuilder AddGatewayDefaults(this WebApplicationBuilder builder)
     {
@@ -45,6 +48,11 @@ public static class GatewayHostingExtensions
             .AddCheck("self", static () => HealthCheckResult.Healthy(), tags: ["live"]);
         services.AddSingleton<GatewayMetrics>();
         builder.WebHost.ConfigureKestrel(static kestrel => kestrel.AddServerHeader = false);
+        if (!HasConfiguredAddresses(builder.Configuration))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         return builder;
     }
 
@@ -99,6 +107,13 @@ public static class GatewayHostingExtensions
                 .ExecuteAsync(http).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Whether the operator chose where to listen (--urls, ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints).</summary>
+    private static bool HasConfiguredAddresses(IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration["urls"])
+        || !string.IsNullOrEmpty(configuration["http_ports"])
+        || !string.IsNullOrEmpty(configuration["https_ports"])
+        || configuration.GetSection("Kestrel:Endpoints").Exists();
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {

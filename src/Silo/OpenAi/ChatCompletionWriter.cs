@@ -58,7 +58,7 @@ public static class ChatCompletionWriter
             json.WriteString("content", payload.Text);
         }
 
-        WriteToolCalls(json, payload.ToolCalls, streamed: false);
+        WriteToolCalls(json, payload.ToolCalls, streamIndex: null);
         json.WriteNull("refusal");
         json.WriteEndObject();
         json.WriteNull("logprobs");
@@ -70,7 +70,8 @@ public static class ChatCompletionWriter
     }
 
     /// <summary>One SSE event <c>data: {chunk}\n\n</c>; <paramref name="role"/> is sent on the first chunk only.</summary>
-    public static void WriteChunk(IBufferWriter<byte> output, in CompletionPayload payload, bool role, bool usageOnly = false)
+    /// <param name="firstToolCallIndex">The stream-wide index of this chunk's first tool call (tool calls sent before it).</param>
+    public static void WriteChunk(IBufferWriter<byte> output, in CompletionPayload payload, bool role, bool usageOnly = false, int firstToolCallIndex = 0)
     {
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output, WriterOptions))
@@ -93,7 +94,7 @@ public static class ChatCompletionWriter
                     json.WriteString("content", payload.Text);
                 }
 
-                WriteToolCalls(json, payload.ToolCalls, streamed: true);
+                WriteToolCalls(json, payload.ToolCalls, streamIndex: firstToolCallIndex);
                 json.WriteEndObject();
                 json.WriteNull("logprobs");
                 if (payload.FinishReason is null)
@@ -131,7 +132,7 @@ public static class ChatCompletionWriter
         json.WriteNull("system_fingerprint");
     }
 
-    private static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<FunctionCallContent>? calls, bool streamed)
+    private static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<FunctionCallContent>? calls, int? streamIndex)
     {
         if (calls is not { Count: > 0 })
         {
@@ -143,9 +144,9 @@ public static class ChatCompletionWriter
         {
             var call = calls[i];
             json.WriteStartObject();
-            if (streamed)
+            if (streamIndex is { } first)
             {
-                json.WriteNumber("index", i);
+                json.WriteNumber("index", first + i);
             }
 
             json.WriteString("id", call.CallId);
