@@ -47,6 +47,7 @@ public static class GatewayHostingExtensions
         services.AddHealthChecks()
             .AddCheck("self", static () => HealthCheckResult.Healthy(), tags: ["live"]);
         services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<PrometheusScraper>();
         builder.WebHost.ConfigureKestrel(static kestrel => kestrel.AddServerHeader = false);
         if (!HasConfiguredAddresses(builder.Configuration))
         {
@@ -93,6 +94,10 @@ public static class GatewayHostingExtensions
             ExceptionHandler = static http => WriteStatusProblemAsync(http),
         });
         app.UseStatusCodePages(static context => WriteStatusProblemAsync(context.HttpContext));
+        // Start collecting before the first request, not at the first scrape.
+        _ = app.Services.GetRequiredService<PrometheusScraper>();
+        app.MapGet("/metrics", static (PrometheusScraper scraper) =>
+            TypedResults.Text(scraper.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
         return app;

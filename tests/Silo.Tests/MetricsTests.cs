@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Net;
+using AgentGateway.Silo.Tests.Infrastructure;
+
+namespace AgentGateway.Silo.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class MetricsTests(GatewayFixture gateway)
+{
+    private const string LoopTrips = "gateway_session_trips_total{reason=\"loop_limit\"}";
+    private const string DeterministicAnswers = "gateway_requests_total{route=\"deterministic\"}";
+
+    [Fact]
+    public async Task Metrics_RunawaySessionTrips_CountersMoveByExactlyOneTrip()
+    {
+        var before = await ScrapeAsync();
+        var session = GatewayFixture.NewSessionId();
+        var request = Chat.Request("haiku", [Chat.User("stuck [[sim:loop]]"), Chat.AssistantToolCall("call_1"), Chat.Tool("call_1", "no luck")], tools: true);
+
+        for (var i = 0; i < 7; i++)
+        {
+            using var response = await gateway.PostChatAsync(session, request.DeepClone());
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var after = await ScrapeAsync();
+        (Value(after, LoopTrips) - Value(before, LoopTrips)).ShouldBe(1);
+        (Value(after, DeterministicAnswers) - Value(before, DeterministicAnswers)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Metrics_Get_PrometheusTextFormat()
+    {
+        using var response = await gateway.Http.GetAsync("/metrics");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+        var text = await response.Content.ReadAsStringAsync();
+        text.ShouldContain("# TYPE gateway_requests_total counter");
+    }
+
+    private async Task<string> ScrapeAsync() => await gateway.Http.GetStringAsync("/metrics");
+
+    private static long Value(string scrape, string series)
+    {
+        foreach (var line in scrape.Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+}
