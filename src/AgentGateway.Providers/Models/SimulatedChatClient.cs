@@ -42,15 +42,7 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
         CancellationToken cancellationToken = default)
     {
         var call = Begin(messages, options);
-        try
-        {
-            await DelayAndFailAsync(call.Directives, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Interlocked.Increment(ref _cancellations);
-            throw;
-        }
+        await DelayAndFailAsync(call.Directives, cancellationToken).ConfigureAwait(false);
 
         var response = call.Directives.Loop
             ? new ChatResponse(new ChatMessage(ChatRole.Assistant, [call.ToolCall()])) { FinishReason = ChatFinishReason.ToolCalls }
@@ -67,15 +59,7 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var call = Begin(messages, options);
-        try
-        {
-            await DelayAndFailAsync(call.Directives, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Interlocked.Increment(ref _cancellations);
-            throw;
-        }
+        await DelayAndFailAsync(call.Directives, cancellationToken).ConfigureAwait(false);
 
         if (call.Directives.Loop)
         {
@@ -129,11 +113,20 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
         return new Call(this, number, SimDirectives.Parse(lastUser, Model), TokenEstimator.EstimateInput(list), toolName);
     }
 
+    /// <summary>Plays the latency and error directives; a cancellation during the latency is counted.</summary>
     private async ValueTask DelayAndFailAsync(SimDirectives directives, CancellationToken cancellationToken)
     {
         if (directives.LatencyMilliseconds is > 0 and var ms)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(ms), time, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(ms), time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _cancellations);
+                throw;
+            }
         }
 
         if (directives.ErrorStatus is { } status)

@@ -106,6 +106,21 @@ public sealed class SimulatedChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_CancelledDuringLatency_CountsTheCancellation()
+    {
+        var client = new SimulatedChatClient("haiku", _time);
+        using var cts = new CancellationTokenSource();
+
+        var pending = client.GetResponseAsync([new ChatMessage(ChatRole.User, "[[sim:latency=1000]]")], cancellationToken: cts.Token);
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        await cts.CancelAsync();
+
+        await Should.ThrowAsync<OperationCanceledException>(pending);
+        client.Cancellations.ShouldBe(1);
+        client.Calls.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task GetStreamingResponseAsync_TokensDirective_OneUpdatePerTokenThenUsage()
     {
         var client = new SimulatedChatClient("haiku", _time);
