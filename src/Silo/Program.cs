@@ -2,7 +2,8 @@ using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Hosting;
 
 // One gateway node ("silo"): the OpenAI-compatible front end and the session actors in one process.
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the app's own folder, so appsettings.json applies whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGatewayDefaults();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
