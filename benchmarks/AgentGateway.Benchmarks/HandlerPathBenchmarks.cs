@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using AgentGateway.Actors.Sessions;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Providers.Models;
+using AgentGateway.Providers.Storage;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.OpenAi;
+using AgentGateway.Silo.Telemetry;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Benchmarks;
+
+/// <summary>
+/// Where a governed request's time goes inside the Silo, without sockets: the handler's steps added one at a
+/// time (parse, map, admit, model call, settle and write), then the whole <see cref="ChatCompletionsHandler"/> on
+/// a <see cref="DefaultHttpContext"/>. The difference to the load test is Kestrel, middleware and routing.
+/// Run with <c>--handler</c>; it needs no Redis.
+/// </summary>
+[MemoryDiagnoser]
+public class HandlerPathBenchmarks
+{
+    private const int Sessions = 1000;
+    private const string CounterMarker = "0000000000";
+
+    // The same body as benchmarks/wrk/chat.lua sends; the counter makes every request a new task.
+    private const string BodyTemplate = """
+        {"model":"haiku","messages":[{"role":"system","content":"You are the order assistant of a manga store. Answer briefly."},{"role":"user","content":"Question 0-0000000000: is volume 3 of Blue Period in stock, and can it ship this week?"}],"max_tokens":128,"temperature":0.2}
+        """;
+
+    private readonly byte[] _body = Encoding.UTF8.GetBytes(BodyTemplate);
+    private readonly string[] _sessionIds = Enumerable.Range(0, Sessions).Select(i => $"bench-{i:D4}").ToArray();
+    private readonly ArrayBufferWriter<byte> _output = new(1024);
+    private int _counterOffset;
+    private long _counter;
+    private int _next;
+    private JsonTypeInfo<ChatCompletionRequest> _requestInfo = null!;
+    private SessionService _sessions = null!;
+    private ModelEntry _model = null!;
+    private ChatCompletionsHandler _handler = null!;
+    private ServiceProvider _services = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _counterOffset = _body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(CounterMarker));
+        _requestInfo = SiloJson.RequestTypeInfo();
+        var governance = new GovernanceOptions { TokenBudget = long.MaxValue / 2 };
+        _sessions = new SessionService(new InMemorySessionStore(), governance, new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var catalog = ModelCatalog.Create(new ModelCatalogOptions { Models = { ["haiku"] = new ModelDefinition() } }, TimeProvider.System);
+        catalog.TryGet("haiku", out _model);
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _handler = new ChatCompletionsHandler(
+            _sessions,
+            catalog,
+            Options.Create(new GatewayOptions()),
+            new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()),
+            TimeProvider.System,
+            NullLogger<ChatCompletionsHandler>.Instance);
+
+        // Warm every session actor and the JIT.
+        for (var i = 0; i < Sessions * 2; i++)
+        {
+            FullHandler().GetAwaiter().GetResult();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _sessions.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _services.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "1 parse (System.Text.Json, Silo's context)")]
+    public ValueTask<ChatCompletionRequest?> Parse() => ParseAsync();
+
+    [Benchmark(Description = "2 parse + map (ChatRequestMapper)")]
+    public async Task<MappedChatRequest> ParseMap() => Map(await ParseAsync().ConfigureAwait(false));
+
+    [Benchmark(Description = "3 parse + map + AdmitAsync")]
+    public async Task<Admission> ParseMapAdmit()
+    {
+        var mapped = Map(await ParseAsync().ConfigureAwait(false));
+        return await _sessions.AdmitAsync(NextSession(), mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    [Benchmark(Description = "4 ... + sim model call")]
+    public async Task<ChatResponse> ParseMapAdmitCall()
+    {
+        var mapped = Map(await ParseAsync().ConfigureAwait(false));
+        await _sessions.AdmitAsync(NextSession(), mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+        return await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    [Benchmark(Description = "5 ... + Settle + write completion JSON")]
+    public async Task<int> ParseMapAdmitCallSettleWrite()
+    {
+        var mapped = Map(await ParseAsync().ConfigureAwait(false));
+        var session = NextSession();
+        var admission = await _sessions.AdmitAsync(session, mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+        var response = await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
+        var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
+        var output = response.Usage?.OutputTokenCount ?? 0;
+        _sessions.Settle(session, new CallSettlement(admission.ReservedInputTokens, input, output));
+        _output.ResetWrittenCount();
+        ChatCompletionWriter.WriteCompletion(_output, new CompletionPayload(
+            "chatcmpl-" + Guid.CreateVersion7().ToString("N"),
+            TimeProvider.System.GetUtcNow().ToUnixTimeSeconds(),
+            _model.Name,
+            response.Messages[^1].Text,
+            null,
+            "stop",
+            input,
+            output));
+        return _output.WrittenCount;
+    }
+
+    [Benchmark(Description = "6 ChatCompletionsHandler on a DefaultHttpContext")]
+    public async Task<int> FullHandler()
+    {
+        var context = new DefaultHttpContext();
+        var request = context.Request;
+        request.Method = "POST";
+        request.Path = "/v1/chat/completions";
+        request.ContentType = "application/json";
+        request.Headers[SessionIds.Header] = NextSession();
+        request.Body = new MemoryStream(NextBody(), writable: false);
+        request.ContentLength = _body.Length;
+        context.Response.Body = Stream.Null;
+        var result = await _handler.HandleAsync(context).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+        return context.Response.StatusCode;
+    }
+
+    private ValueTask<ChatCompletionRequest?> ParseAsync()
+        => JsonSerializer.DeserializeAsync(new MemoryStream(NextBody(), writable: false), _requestInfo, CancellationToken.None);
+
+    private static MappedChatRequest Map(ChatCompletionRequest? request)
+        => ChatRequestMapper.TryMap(request!, "haiku", out var mapped, out var error)
+            ? mapped
+            : throw new InvalidOperationException(error.Detail);
+
+    /// <summary>The body with a new counter in the user message (a new task each time).</summary>
+    private byte[] NextBody()
+    {
+        Utf8Formatter.TryFormat(++_counter, _body.AsSpan(_counterOffset, CounterMarker.Length), out _, new StandardFormat('D', 10));
+        return _body;
+    }
+
+    private string NextSession()
+    {
+        var next = _next + 1;
+        _next = next == Sessions ? 0 : next;
+        return _sessionIds[_next];
+    }
+}
+
+/// <summary>The Silo's own source-generated JSON metadata (its context is internal: looked up once by name, not copied).</summary>
+internal static class SiloJson
+{
+    public static JsonTypeInfo<ChatCompletionRequest> RequestTypeInfo()
+    {
+        const string contextName = "AgentGateway.Silo.OpenAi.OpenAiJsonContext";
+        var contextType = typeof(ChatCompletionRequest).Assembly.GetType(contextName, throwOnError: true)!;
+        var context = (JsonSerializerContext)contextType.GetProperty("Default", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        return (JsonTypeInfo<ChatCompletionRequest>)context.GetTypeInfo(typeof(ChatCompletionRequest))!;
+    }
+}
