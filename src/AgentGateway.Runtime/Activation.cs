@@ -33,7 +33,10 @@ internal sealed class Activation<TKey, TActor>
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = false,
+            // A sender that finds the loop parked runs the next turns on its own thread (no thread-pool hop);
+            // it cannot interleave turns: the loop is parked only when no turn is running. Senders still
+            // resume asynchronously when they had to wait (RunContinuationsAsynchronously on the reply).
+            AllowSynchronousContinuations = true,
         });
     }
 
