@@ -37,6 +37,34 @@ public sealed class ActorHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AskAsync_SynchronousTurnsFromManyThreads_NeverInterleaveAndNoneLost()
+    {
+        const int callers = 8;
+        const int asksEach = 500;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workers = Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            var seen = new List<int>(asksEach);
+            for (var i = 0; i < asksEach; i++)
+            {
+                seen.Add(await _host.AskAsync("a", 0, static (actor, _, _) => actor.CountSynchronously()));
+                _host.Tell("a", i, static (actor, value) => actor.ReceiveAsync(value));
+            }
+
+            return seen;
+        })).ToArray();
+
+        start.SetResult();
+        var results = (await Task.WhenAll(workers)).SelectMany(r => r).ToArray();
+        var received = await _host.AskAsync("a", 0, static (actor, _, _) => ValueTask.FromResult(actor.Received.Count));
+
+        _journal.Overlaps.ShouldBe(0);
+        results.Order().ShouldBe(Enumerable.Range(1, callers * asksEach));
+        received.ShouldBe(callers * asksEach);
+    }
+
+    [Fact]
     public async Task AskAsync_ManyKeys_OneActivationEach()
     {
         var asks = Enumerable.Range(0, 200).Select(i => _host.AskAsync($"k{i % 20}", 0, static (actor, _, _) => actor.CountAsync()));

@@ -42,13 +42,27 @@ internal sealed class ProbeActor(string key, ProbeJournal journal) : Actor
     {
         if (Interlocked.Increment(ref _inTurn) != 1)
         {
-            journal.Overlaps++;
+            Interlocked.Increment(ref journal.Overlaps);
         }
 
         await Task.Yield();
         Turns++;
         Interlocked.Decrement(ref _inTurn);
         return Turns;
+    }
+
+    /// <summary>A turn that completes synchronously (the inline path): an overlapping turn would still be seen.</summary>
+    public ValueTask<int> CountSynchronously()
+    {
+        if (Interlocked.Increment(ref _inTurn) != 1)
+        {
+            Interlocked.Increment(ref journal.Overlaps);
+        }
+
+        Thread.SpinWait(200);
+        Turns++;
+        Interlocked.Decrement(ref _inTurn);
+        return ValueTask.FromResult(Turns);
     }
 
     public ValueTask ReceiveAsync(int value)
