@@ -12,7 +12,7 @@ var app = builder.Build();
 app.UseGatewayDefaults();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
-app.Run();
+return app.RunGateway();
 
 /// <summary>The entry point, visible to the test host.</summary>
 public partial class Program;

@@ -1,13 +1,17 @@
-using AgentGateway.Silo.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
+using System.Diagnostics;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Hosting;
 
 namespace AgentGateway.Silo.Tests;
 
-/// <summary>A bad setting stops the node at start, with every error listed, not at the first request.</summary>
+/// <summary>
+/// A bad setting stops the node at start, with every error listed, not at the first request. The node is
+/// started as a user starts it: its own process, settings from environment variables.
+/// </summary>
 public sealed class StartupValidationTests
 {
-    private const string MaxLoopsError = "The field MaxLoops must be between 1 and 100000.";
-    private const string BodyLimitError = "The field MaxRequestBodyBytes must be between 1024 and 268435456.";
+    private const string MaxLoopsError = "Governance:MaxLoops: The field MaxLoops must be between 1 and 100000.";
+    private const string BodyLimitError = "Gateway:MaxRequestBodyBytes: The field MaxRequestBodyBytes must be between 1024 and 268435456.";
     private const string ProviderError = "Models:haiku:Provider 'nope' is unknown; known providers: simulated.";
 
     [Theory]
@@ -15,37 +19,95 @@ public sealed class StartupValidationTests
     [InlineData("Gateway:MaxRequestBodyBytes", "1", BodyLimitError)]
     [InlineData("Models:haiku:Provider", "nope", ProviderError)]
     [InlineData("Governance:Window", "00:00:00.5", "Governance:Window must be at least 1 second (was 00:00:00.5000000).")]
-    [InlineData("Actors:MailboxCapacity", "0", "The field MailboxCapacity must be between 1 and 1000000.")]
-    public async Task Start_OneBadSetting_ThrowsOptionsValidationException(string key, string value, string error)
+    [InlineData("Actors:MailboxCapacity", "0", "Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.")]
+    public async Task Start_OneBadSetting_ExitsWithCode2AndTheError(string key, string value, string error)
     {
-        await using var factory = new GatewayFactory(new Dictionary<string, string> { [key] = value });
+        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { [key] = value });
 
-        var exception = Should.Throw<OptionsValidationException>(() => factory.StartOnKestrel());
-
-        exception.Failures.ShouldContain(f => f.Contains(error, StringComparison.Ordinal));
-        exception.Message.ShouldContain(error);
+        exitCode.ShouldBe(2);
+        stderr.ShouldBe(["The gateway did not start: 1 configuration error(s).", "  - " + error]);
     }
 
     [Fact]
-    public async Task Start_SeveralBadSettings_ListsEveryError()
+    public async Task Start_SeveralBadSettings_ListsEveryErrorAndListensNowhere()
     {
-        await using var factory = new GatewayFactory(new Dictionary<string, string>
+        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
         {
             ["Governance:MaxLoops"] = "0",
             ["Gateway:MaxRequestBodyBytes"] = "1",
             ["Models:haiku:Provider"] = "nope",
+            ["Actors:MailboxCapacity"] = "0",
+            ["Actors:IdleTimeout"] = "00:00:00",
         });
 
-        var exception = Should.Throw<AggregateException>(() => factory.StartOnKestrel());
+        exitCode.ShouldBe(2);
+        stderr[0].ShouldBe("The gateway did not start: 5 configuration error(s).");
+        stderr.Skip(1).Order(StringComparer.Ordinal).ShouldBe(
+            new[]
+            {
+                "  - Actors:IdleTimeout must be positive (was 00:00:00).",
+                "  - Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.",
+                "  - " + BodyLimitError,
+                "  - " + MaxLoopsError,
+                "  - " + ProviderError,
+            }.Order(StringComparer.Ordinal));
+    }
 
-        exception.InnerExceptions.Count.ShouldBe(3);
-        exception.InnerExceptions.ShouldAllBe(e => e is OptionsValidationException);
-        var failures = exception.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).ToList();
-        failures.ShouldContain(f => f.Contains(MaxLoopsError, StringComparison.Ordinal));
-        failures.ShouldContain(f => f.Contains(BodyLimitError, StringComparison.Ordinal));
-        failures.ShouldContain(f => f.Contains(ProviderError, StringComparison.Ordinal));
-        exception.Message.ShouldContain(MaxLoopsError);
-        exception.Message.ShouldContain(BodyLimitError);
-        exception.Message.ShouldContain(ProviderError);
+    [Fact]
+    public void CompleteOptionsValidator_AttributeAndRuleErrorsInOneClass_BothListed()
+    {
+        var options = new ActorHostOptions { MailboxCapacity = 0, IdleTimeout = TimeSpan.Zero };
+
+        var result = new CompleteOptionsValidator<ActorHostOptions>("Actors").Validate(null, options);
+
+        result.Failed.ShouldBeTrue();
+        result.Failures.ShouldBe(
+        [
+            "Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.",
+            "Actors:IdleTimeout must be positive (was 00:00:00).",
+        ]);
+    }
+
+    [Fact]
+    public void CompleteOptionsValidator_Defaults_Succeed()
+        => new CompleteOptionsValidator<ActorHostOptions>("Actors").Validate(null, new ActorHostOptions()).Succeeded.ShouldBeTrue();
+
+    /// <summary>Runs the built node (AgentGateway.Silo.dll beside the tests) until it exits; 60 s at most.</summary>
+    private static async Task<(int ExitCode, string[] Stderr)> RunSiloAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AgentGateway.Silo.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+            await stdout;
+            return (process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.StartsWith('-') ? "  " + line : line)
+                .ToArray());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
     }
 }

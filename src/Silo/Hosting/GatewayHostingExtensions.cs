@@ -40,8 +40,8 @@ public static class GatewayHostingExtensions
                     }
                 }
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelCatalogOptions>>(new CompleteOptionsValidator<ModelCatalogOptions>(ModelCatalogOptions.SectionName));
 
         services.AddProblemDetails();
         services.AddHealthChecks()
@@ -113,6 +113,40 @@ public static class GatewayHostingExtensions
         }
     }
 
+    /// <summary>
+    /// Runs the node. An invalid configuration is reported as a plain list of every error on stderr with
+    /// exit code 2, before anything listens, instead of a host crash with stack traces.
+    /// </summary>
+    public static int RunGateway(this WebApplication app)
+    {
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or AggregateException)
+        {
+            var failures = (ex is AggregateException aggregate ? aggregate.InnerExceptions : [ex])
+                .OfType<OptionsValidationException>()
+                .SelectMany(e => e.Failures)
+                .ToList();
+            if (failures.Count == 0)
+            {
+                throw;
+            }
+
+            Console.Error.WriteLine($"The gateway did not start: {failures.Count} configuration error(s).");
+            foreach (var failure in failures)
+            {
+                Console.Error.WriteLine($"  - {failure}");
+            }
+
+            return 2;
+        }
+
+        app.Run();
+        return 0;
+    }
+
     /// <summary>Whether the operator chose where to listen (--urls, ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints).</summary>
     private static bool HasConfiguredAddresses(IConfiguration configuration) =>
         !string.IsNullOrEmpty(configuration["urls"])
@@ -130,8 +164,10 @@ public static class GatewayHostingExtensions
 
     private static void AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
-        => services.AddOptions<TOptions>()
+    {
+        services.AddOptions<TOptions>()
             .Bind(configuration.GetSection(section))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>>(new CompleteOptionsValidator<TOptions>(section));
+    }
 }
