@@ -57,17 +57,17 @@ public sealed record GatewayProblem(int Status, string Code, string Title)
         });
     }
 
+    /// <summary>The problem for a bare error status set by the framework (routing, exceptions) with no body of its own.</summary>
     public static GatewayProblem? ForStatus(int status) => status switch
     {
         400 => BadRequest,
-        403 => AdminForbidden,
         404 => NotFound,
         405 => MethodNotAllowed,
         413 => BodyTooLarge,
         415 => UnsupportedMediaType,
-        429 => SessionBusy,
         503 => Unavailable,
         >= 500 => Internal,
+        >= 400 => new GatewayProblem(status, $"http-{status}", Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)),
         _ => null,
     };
 
