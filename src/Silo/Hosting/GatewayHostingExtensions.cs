@@ -9,6 +9,7 @@ using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Hosting;
@@ -43,6 +44,19 @@ public static class GatewayHostingExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelCatalogOptions>>(new CompleteOptionsValidator<ModelCatalogOptions>(ModelCatalogOptions.SectionName));
 
+        // One line per entry, UTC timestamps; the JSON formatter (Logging:Console:FormatterName=json) gets
+        // its own timestamp format because both formatters would otherwise share one options section.
+        services.Configure<SimpleConsoleFormatterOptions>(static o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        services.Configure<JsonConsoleFormatterOptions>(static o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
         services.AddProblemDetails();
         services.AddHealthChecks()
             .AddCheck("self", static () => HealthCheckResult.Healthy(), tags: ["live"]);
