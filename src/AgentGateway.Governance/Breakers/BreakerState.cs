@@ -1,0 +1,32 @@
+namespace AgentGateway.Governance.Breakers;
+
+/// <summary>
+/// The durable form of one breaker, so it survives a restart. Only primitive fields and arrays, so it can move
+/// to the contracts project and take serializer attributes unchanged. Probes in flight are not kept: their
+/// calls die with the process.
+/// </summary>
+/// <param name="Name">The key (e.g. the model id).</param>
+/// <param name="Version">Incremented by every write, for optimistic concurrency in a store.</param>
+/// <param name="Status">The state.</param>
+/// <param name="ChangedAt">When the state last changed.</param>
+/// <param name="NextHalfOpenAt">While open: when the next caller gets a probe.</param>
+/// <param name="BreakDuration">The current break (doubles on each re-open from half-open).</param>
+/// <param name="ConsecutiveFailures">Failures in a row while closed.</param>
+/// <param name="OpenCount">Times opened since made or reset.</param>
+/// <param name="WindowBuckets">Bucket numbers of the sampling window (UTC time / bucket width).</param>
+/// <param name="WindowSuccesses">Successes in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
+/// <param name="WindowFailures">Failures in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
+/// <param name="UpdatedAt">Time of the export.</param>
+public sealed record BreakerState(
+    string Name,
+    long Version,
+    BreakerStatus Status,
+    DateTimeOffset? ChangedAt,
+    DateTimeOffset? NextHalfOpenAt,
+    TimeSpan BreakDuration,
+    int ConsecutiveFailures,
+    long OpenCount,
+    long[] WindowBuckets,
+    int[] WindowSuccesses,
+    int[] WindowFailures,
+    DateTimeOffset UpdatedAt);
