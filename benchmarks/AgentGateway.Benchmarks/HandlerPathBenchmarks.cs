@@ -6,8 +6,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using AgentGateway.Actors.Breakers;
 using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance.Breakers;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
@@ -15,6 +17,7 @@ using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.OpenAi;
+using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
@@ -53,6 +56,7 @@ public class HandlerPathBenchmarks
     private ModelEntry _model = null!;
     private ChatCompletionsHandler _handler = null!;
     private ServiceProvider _services = null!;
+    private ModelBreakers _breakers = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -64,11 +68,15 @@ public class HandlerPathBenchmarks
         var catalog = ModelCatalog.Create(new ModelCatalogOptions { Models = { ["haiku"] = new ModelDefinition() } }, TimeProvider.System);
         catalog.TryGet("haiku", out _model);
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
+        _breakers = new ModelBreakers(["haiku"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var router = new ModelRouter(catalog, _breakers, Options.Create(new RoutingOptions()), metrics, TimeProvider.System, NullLogger<ModelRouter>.Instance);
         _handler = new ChatCompletionsHandler(
             _sessions,
             catalog,
+            router,
             Options.Create(new GatewayOptions()),
-            new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()),
+            metrics,
             TimeProvider.System,
             NullLogger<ChatCompletionsHandler>.Instance);
 
@@ -83,6 +91,7 @@ public class HandlerPathBenchmarks
     public void Cleanup()
     {
         _sessions.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _breakers.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _services.Dispose();
     }
 

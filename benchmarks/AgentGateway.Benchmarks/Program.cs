@@ -10,7 +10,8 @@ namespace AgentGateway.Benchmarks;
 /// <summary>
 /// <c>AgentGateway.Benchmarks [BenchmarkDotNet args]</c>: the governance check in process against Redis (needs
 /// AGW_BENCH_REDIS_PORT; see benchmarks/run-benchmarks.sh). <c>AgentGateway.Benchmarks --handler [args]</c>: the
-/// Silo's request path step by step (no Redis).
+/// Silo's request path step by step (no Redis). <c>AgentGateway.Benchmarks --breakers [args]</c>: the closed-breaker
+/// check against Polly's circuit breaker (no Redis).
 /// </summary>
 internal static class BenchmarkProgram
 {
@@ -31,6 +32,12 @@ internal static class BenchmarkProgram
         {
             var handler = BenchmarkRunner.Run<HandlerPathBenchmarks>(config, [.. args.Where(a => a != "--handler")]);
             return handler.Reports.All(r => r.Success) ? 0 : 1;
+        }
+
+        if (args.Contains("--breakers"))
+        {
+            var breakers = BenchmarkRunner.Run<BreakerCheckBenchmarks>(config, [.. args.Where(a => a != "--breakers")]);
+            return breakers.Reports.All(r => r.Success) ? 0 : 1;
         }
 
         // Fail fast, before any benchmark runs, when the Redis the comparison needs is not there.

@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddGatewayDefaults();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
+builder.AddModelBreakers();
 
 var app = builder.Build();
 app.UseGatewayDefaults();

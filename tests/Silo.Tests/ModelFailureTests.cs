@@ -3,7 +3,11 @@ using AgentGateway.Silo.Tests.Infrastructure;
 
 namespace AgentGateway.Silo.Tests;
 
-/// <summary>A failing model never shows the client a 5xx: the answer is the deterministic fallback.</summary>
+/// <summary>
+/// A failing model never shows the client a 5xx: the fallback model answers, and when every model fails the
+/// answer is the deterministic fallback. (The shared node keeps its breakers closed and does not retry: see
+/// <see cref="GatewayFixture"/>; breakers and retries have their own tests.)
+/// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class ModelFailureTests(GatewayFixture gateway)
 {
@@ -15,6 +19,7 @@ public sealed class ModelFailureTests(GatewayFixture gateway)
     {
         var sessionId = GatewayFixture.NewSessionId();
         var before = await gateway.ModelStatsAsync("haiku");
+        var sonnetBefore = await gateway.ModelStatsAsync("sonnet");
 
         using var response = await gateway.PostChatAsync(sessionId, Chat.Request("haiku", $"Hello [[sim:error={status}]]"));
 
@@ -28,6 +33,8 @@ public sealed class ModelFailureTests(GatewayFixture gateway)
         var after = await gateway.ModelStatsAsync("haiku");
         ((long)after["calls"]!).ShouldBe((long)before["calls"]! + 1);
         ((long)after["failures"]!).ShouldBe((long)before["failures"]! + 1);
+        var sonnetAfter = await gateway.ModelStatsAsync("sonnet");
+        ((long)sonnetAfter["failures"]!).ShouldBe((long)sonnetBefore["failures"]! + 1);
 
         // The failed call was made, so it counts against the task.
         var session = await gateway.GetSessionAsync(sessionId);
@@ -68,13 +75,32 @@ public sealed class ModelFailureTests(GatewayFixture gateway)
         ((long)(await gateway.ModelStatsAsync("haiku"))["failures"]!).ShouldBe((long)before["failures"]!);
     }
 
-    [Fact]
-    public async Task ChatCompletions_ErrorDirectiveForThisModel_Fallback()
+    [Theory]
+    [InlineData("sonnet", "haiku")]
+    [InlineData("haiku", "sonnet")]
+    public async Task ChatCompletions_RequestedModelFails_AnsweredByItsFallbackModel(string requested, string alternate)
     {
-        using var response = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("sonnet", "Hello [[sim:error=500@sonnet]]"));
+        using var response = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request(requested, $"Hello [[sim:error=500@{requested}]]"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        response.Header("X-Gateway-Route").ShouldBe("deterministic");
-        response.Header("X-Gateway-Upstream-Status").ShouldBe("500");
+        response.Header("X-Gateway-Route").ShouldBe("fallback:" + alternate);
+        response.Header("X-Gateway-Upstream-Status").ShouldBeNull();
+        var completion = await response.ReadJsonAsync();
+        ((string?)completion["model"]).ShouldBe(alternate);
+        ((string?)completion.Message()["content"]).ShouldBe($"This is a simulated answer from {alternate}.");
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_RequestedModelFails_StreamedByFallbackModel()
+    {
+        using var response = await gateway.PostChatAsync(
+            GatewayFixture.NewSessionId(),
+            Chat.Request("haiku", "Hello [[sim:error=503@haiku]]", stream: true),
+            HttpCompletionOption.ResponseHeadersRead);
+
+        response.Header("X-Gateway-Route").ShouldBe("fallback:sonnet");
+        var chunks = await ServerSentEvents.ReadChunksAsync(response);
+        string.Concat(chunks.Select(c => (string?)c.Delta()?["content"])).ShouldBe("This is a simulated answer from sonnet.");
+        chunks.ShouldAllBe(c => (string?)c["model"] == "sonnet");
     }
 }

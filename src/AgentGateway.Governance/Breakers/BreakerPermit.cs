@@ -2,7 +2,9 @@ namespace AgentGateway.Governance.Breakers;
 
 /// <summary>
 /// The answer of <see cref="CircuitBreaker.TryAcquire"/>. An allowed permit must be handed back, once, with the
-/// call's outcome to <see cref="CircuitBreaker.OnOutcome"/>; only the breaker makes allowed permits.
+/// call's outcome to <see cref="CircuitBreaker.OnOutcome"/>; only the breaker makes allowed permits. Its epoch and
+/// ticket may travel (e.g. in a lease across a message boundary) and be turned back into a permit with
+/// <see cref="CircuitBreaker.PermitFor"/>: the breaker still checks both when the outcome comes.
 /// </summary>
 public readonly record struct BreakerPermit
 {
@@ -29,10 +31,10 @@ public readonly record struct BreakerPermit
     public DateTimeOffset? RetryAt { get; }
 
     /// <summary>The breaker's state generation when the permit was made: an outcome from an older one is stale.</summary>
-    internal long Epoch { get; }
+    public long Epoch { get; }
 
     /// <summary>Identifies the permit (a probe is matched to its slot by it).</summary>
-    internal long Ticket { get; }
+    public long Ticket { get; }
 
     internal static BreakerPermit Rejected(BreakerRejection rejection, DateTimeOffset? retryAt) =>
         new(false, false, rejection, retryAt, 0, 0);

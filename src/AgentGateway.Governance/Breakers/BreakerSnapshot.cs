@@ -1,3 +1,5 @@
+using AgentGateway.Contracts.Breakers;
+
 namespace AgentGateway.Governance.Breakers;
 
 /// <summary>What a breaker looks like at one instant (for the admin API, metrics and tests).</summary>

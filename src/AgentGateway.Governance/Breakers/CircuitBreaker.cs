@@ -1,3 +1,5 @@
+using AgentGateway.Contracts.Breakers;
+
 namespace AgentGateway.Governance.Breakers;
 
 /// <summary>
@@ -76,6 +78,12 @@ public sealed class CircuitBreaker
     /// <summary>When the state last changed; null if it never did.</summary>
     public DateTimeOffset? ChangedAt { get; private set; }
 
+    /// <summary>
+    /// The current generation: it grows with every state change, forced close and <see cref="Load"/>. An owner that
+    /// admits closed-state calls without <see cref="TryAcquire"/> (from a published view) hands it out with them.
+    /// </summary>
+    public long Epoch => _epoch;
+
     /// <summary>Decides whether one call may go ahead now; a half-open admission is a probe.</summary>
     public BreakerPermit TryAcquire(DateTimeOffset now)
     {
@@ -106,6 +114,15 @@ public sealed class CircuitBreaker
                 return BreakerPermit.Rejected(BreakerRejection.Isolated, null);
         }
     }
+
+    /// <summary>
+    /// The permit for an admission made outside this object: a closed-state call admitted from a published view
+    /// (<paramref name="ticket"/> 0), or a permit carried across a message boundary and rebuilt from its parts.
+    /// It grants nothing by itself: <see cref="OnOutcome"/> counts it only if <paramref name="epoch"/> is still
+    /// current, and a probe only if <paramref name="ticket"/> still holds a slot this breaker handed out.
+    /// </summary>
+    public BreakerPermit PermitFor(long epoch, long ticket, bool isProbe) =>
+        new(true, isProbe, BreakerRejection.None, null, epoch, ticket);
 
     /// <summary>
     /// Reports how an admitted call ended. <paramref name="duration"/> is the call's own duration, which decides

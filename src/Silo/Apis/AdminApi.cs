@@ -19,6 +19,7 @@ public static class AdminApi
         admin.MapGet("/sessions/{id}", GetSessionAsync);
         admin.MapPost("/sessions/{id}/resume", ResumeSessionAsync);
         admin.MapGet("/models", GetModels);
+        admin.MapBreakersAdminApi();
         return app;
     }
 

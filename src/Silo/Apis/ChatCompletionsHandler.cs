@@ -6,6 +6,7 @@ using AgentGateway.Runtime;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Problems;
+using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
@@ -20,6 +21,7 @@ namespace AgentGateway.Silo.Apis;
 public sealed partial class ChatCompletionsHandler(
     ISessionService sessions,
     ModelCatalog models,
+    ModelRouter router,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     TimeProvider time,
@@ -147,21 +149,17 @@ public sealed partial class ChatCompletionsHandler(
         string sessionId,
         Admission admission)
     {
-        ChatResponse response;
-        try
+        var routed = await router.CompleteAsync(model, mapped.Messages, mapped.Options, context.RequestAborted).ConfigureAwait(false);
+        if (routed.Response is not { } response)
         {
-            response = await model.Client.GetResponseAsync(mapped.Messages, mapped.Options, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // A failed call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
-            return await ModelFailedAsync(context, request, model.Name, ex).ConfigureAwait(false);
+            // Every route failed: the call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
+            return await ModelFailedAsync(context, request, model.Name, routed.UpstreamStatus).ConfigureAwait(false);
         }
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
         Settle(sessionId, admission, input, output);
-        metrics.ModelCall(model.Name, "ok");
+        metrics.ModelCall(routed.Model!, "ok");
 
         var message = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant);
         var toolCalls = message?.Contents.OfType<FunctionCallContent>().ToList();
@@ -169,14 +167,14 @@ public sealed partial class ChatCompletionsHandler(
         var payload = new CompletionPayload(
             CompletionId(),
             time.GetUtcNow().ToUnixTimeSeconds(),
-            model.Name,
+            routed.Model!,
             string.IsNullOrEmpty(text) && toolCalls is { Count: > 0 } ? null : text ?? string.Empty,
             toolCalls,
             ChatCompletionWriter.FinishReasonOf(response.FinishReason, toolCalls is { Count: > 0 }),
             input,
             output);
-        metrics.Answered(GatewayHeaders.RoutePrimary);
-        context.Response.Headers[GatewayHeaders.Route] = GatewayHeaders.RoutePrimary;
+        metrics.Answered(routed.Route);
+        context.Response.Headers[GatewayHeaders.Route] = routed.Route;
         return new CompletionResult(payload);
     }
 
@@ -189,20 +187,17 @@ public sealed partial class ChatCompletionsHandler(
         Admission admission)
     {
         var aborted = context.RequestAborted;
-        var updates = model.Client.GetStreamingResponseAsync(mapped.Messages, mapped.Options, aborted).GetAsyncEnumerator(aborted);
-        await using var _ = updates.ConfigureAwait(false);
-        bool more;
-        try
+        var (stream, upstreamStatus) = await router.OpenStreamAsync(model, mapped.Messages, mapped.Options, aborted).ConfigureAwait(false);
+        if (stream is null)
         {
-            more = await updates.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return await ModelFailedAsync(context, request, model.Name, ex).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model.Name, upstreamStatus).ConfigureAwait(false);
         }
 
+        await using var _ = stream.ConfigureAwait(false);
+        var updates = stream.Updates;
+        var more = stream.HasFirst;
         var response = context.Response;
-        response.Headers[GatewayHeaders.Route] = GatewayHeaders.RoutePrimary;
+        response.Headers[GatewayHeaders.Route] = stream.Route;
         StartEventStream(response);
         var id = CompletionId();
         var created = time.GetUtcNow().ToUnixTimeSeconds();
@@ -240,7 +235,7 @@ public sealed partial class ChatCompletionsHandler(
                     chunks++;
                     ChatCompletionWriter.WriteChunk(
                         response.BodyWriter,
-                        new CompletionPayload(id, created, model.Name, text, calls, null, null, null),
+                        new CompletionPayload(id, created, stream.Model, text, calls, null, null, null),
                         role: first,
                         firstToolCallIndex: toolCalls);
                     toolCalls += calls?.Count ?? 0;
@@ -259,8 +254,9 @@ public sealed partial class ChatCompletionsHandler(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The stream has begun: nothing may be retried or replaced; end it with an error event.
-            LogStreamFailed(sessionId, model.Name, ex);
-            metrics.ModelCall(model.Name, "failed_mid_stream");
+            LogStreamFailed(sessionId, stream.Model, ex);
+            metrics.ModelCall(stream.Model, "failed_mid_stream");
+            stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
             Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -269,44 +265,47 @@ public sealed partial class ChatCompletionsHandler(
         catch (OperationCanceledException)
         {
             // The client went away: charge what was produced so far.
-            metrics.ModelCall(model.Name, "cancelled");
+            metrics.ModelCall(stream.Model, "cancelled");
             Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
             throw;
         }
 
         Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
-        metrics.ModelCall(model.Name, "ok");
+        metrics.ModelCall(stream.Model, "ok");
+        stream.Complete(StatusCodes.Status200OK);
         finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
-        ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, model.Name, null, null, finish, null, null), role: first);
+        ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, stream.Model, null, null, finish, null, null), role: first);
         if (request.StreamOptions?.IncludeUsage == true)
         {
             ChatCompletionWriter.WriteChunk(
                 response.BodyWriter,
-                new CompletionPayload(id, created, model.Name, null, null, null, input ?? admission.ReservedInputTokens, output ?? chunks),
+                new CompletionPayload(id, created, stream.Model, null, null, null, input ?? admission.ReservedInputTokens, output ?? chunks),
                 role: false,
                 usageOnly: true);
         }
 
         ChatCompletionWriter.WriteDone(response.BodyWriter);
         await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
-        metrics.Answered(GatewayHeaders.RoutePrimary);
+        metrics.Answered(stream.Route);
         return Results.Empty;
     }
 
-    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, string model, Exception ex)
+    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, string model, int? upstreamStatus)
     {
-        var status = ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway;
-        LogModelFailed(model, status, ex);
-        metrics.ModelCall(model, "failed");
-        context.Response.Headers[GatewayHeaders.UpstreamStatus] = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (upstreamStatus is { } status)
+        {
+            context.Response.Headers[GatewayHeaders.UpstreamStatus] = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        LogNoRoute(model, upstreamStatus ?? 0);
         return await AnswerWithFallbackAsync(context, request, model).ConfigureAwait(false);
     }
 
     /// <summary>The deterministic answer: HTTP 200, the fallback text, <c>finish_reason: "stop"</c>, no tool calls.</summary>
     private async Task<IResult> AnswerWithFallbackAsync(HttpContext context, ChatCompletionRequest request, string model)
     {
-        context.Response.Headers[GatewayHeaders.Route] = GatewayHeaders.RouteDeterministic;
-        metrics.Answered(GatewayHeaders.RouteDeterministic);
+        context.Response.Headers[GatewayHeaders.Route] = Routes.Deterministic;
+        metrics.Answered(Routes.Deterministic);
         var payload = new CompletionPayload(
             CompletionId(),
             time.GetUtcNow().ToUnixTimeSeconds(),
@@ -381,8 +380,8 @@ public sealed partial class ChatCompletionsHandler(
     [LoggerMessage(200, LogLevel.Debug, "Session {SessionId} refused: {TripReason}")]
     private partial void LogRefused(string sessionId, string tripReason);
 
-    [LoggerMessage(201, LogLevel.Warning, "Model {Model} failed with status {Status}; answered with the fallback")]
-    private partial void LogModelFailed(string model, int status, Exception exception);
+    [LoggerMessage(201, LogLevel.Warning, "No route answered for model {Model} (last upstream status {Status}); answered with the fallback")]
+    private partial void LogNoRoute(string model, int status);
 
     [LoggerMessage(202, LogLevel.Warning, "Session {SessionId}: model {Model} failed mid-stream")]
     private partial void LogStreamFailed(string sessionId, string model, Exception exception);

@@ -3,7 +3,10 @@ namespace AgentGateway.Silo.Hosting;
 /// <summary>Response headers through which the gateway tells a client what it did.</summary>
 public static class GatewayHeaders
 {
-    /// <summary>Which route answered: <c>primary</c> (the model asked for) or <c>deterministic</c> (the fallback text).</summary>
+    /// <summary>
+    /// Which route answered: <c>primary</c> (the model asked for), <c>fallback:{model}</c> (an alternate model),
+    /// or <c>deterministic</c> (the fallback text). See <see cref="Routing.Routes"/>.
+    /// </summary>
     public const string Route = "X-Gateway-Route";
 
     /// <summary>Present on governed refusals: <c>loop_limit</c> or <c>token_velocity</c>.</summary>
@@ -14,7 +17,4 @@ public static class GatewayHeaders
 
     /// <summary>On a fallback caused by a model failure: the upstream status that caused it.</summary>
     public const string UpstreamStatus = "X-Gateway-Upstream-Status";
-
-    public const string RoutePrimary = "primary";
-    public const string RouteDeterministic = "deterministic";
 }

@@ -6,6 +6,7 @@ using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Problems;
+using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -92,6 +93,9 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton(static sp => ModelCatalog.Create(
             sp.GetRequiredService<IOptions<ModelCatalogOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddValidatedOptions<RoutingOptions>(builder.Configuration, RoutingOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingModelsValidator>();
+        builder.Services.AddSingleton<ModelRouter>();
         builder.Services.AddSingleton<ChatCompletionsHandler>();
         return builder;
     }
@@ -176,7 +180,7 @@ public static class GatewayHostingExtensions
         }
     }
 
-    private static void AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+    internal static void AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
     {
         services.AddOptions<TOptions>()

@@ -11,6 +11,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _trips;
     private readonly Counter<long> _modelCalls;
     private readonly Counter<long> _tokens;
+    private readonly Counter<long> _retries;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -19,6 +20,7 @@ public sealed class GatewayMetrics
         _trips = meter.CreateCounter<long>("gateway.session.trips", "{trip}", "Sessions tripped by governance, by reason.");
         _modelCalls = meter.CreateCounter<long>("gateway.model.calls", "{call}", "Model calls made, by model and outcome.");
         _tokens = meter.CreateCounter<long>("gateway.tokens", "{token}", "Tokens reported by models, by direction.");
+        _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
     }
 
     public void Answered(string route) => _requests.Add(1, new KeyValuePair<string, object?>("route", route));
@@ -29,6 +31,8 @@ public sealed class GatewayMetrics
         1,
         new KeyValuePair<string, object?>("model", model),
         new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Retried(string model) => _retries.Add(1, new KeyValuePair<string, object?>("model", model));
 
     public void Tokens(long input, long output)
     {

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Breakers;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.TestSupport;
 

@@ -1,9 +1,9 @@
-namespace AgentGateway.Governance.Breakers;
+namespace AgentGateway.Contracts.Breakers;
 
 /// <summary>
-/// The durable form of one breaker, so it survives a restart. Only primitive fields and arrays, so it can move
-/// to the contracts project and take serializer attributes unchanged. Probes in flight are not kept: their
-/// calls die with the process.
+/// The durable form of one breaker (<see cref="IBreakerStore"/>), so it survives a restart. Only primitive fields
+/// and arrays, so it can take serializer attributes unchanged. Probes in flight are not kept: their calls die with
+/// the process.
 /// </summary>
 /// <param name="Name">The key (e.g. the model id).</param>
 /// <param name="Version">Incremented by every write, for optimistic concurrency in a store.</param>

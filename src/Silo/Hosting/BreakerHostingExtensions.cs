@@ -1,0 +1,38 @@
+using AgentGateway.Actors.Breakers;
+using AgentGateway.Contracts.Breakers;
+using AgentGateway.Governance.Breakers;
+using AgentGateway.Providers.Models;
+using AgentGateway.Providers.Storage;
+using AgentGateway.Runtime;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Silo.Hosting;
+
+/// <summary>How a node gets its per-model circuit breakers.</summary>
+public static class BreakerHostingExtensions
+{
+    /// <summary>
+    /// One breaker actor per served model on the in-process actor host, over the embedded in-memory store;
+    /// <see cref="BreakerOptions"/> (section <c>Breakers</c>) validated at start with every error listed. No one
+    /// listens to transitions yet unless an <see cref="IBreakerTransitionSink"/> is registered.
+    /// </summary>
+    public static WebApplicationBuilder AddModelBreakers(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<BreakerOptions>(builder.Configuration, BreakerOptions.SectionName);
+        services.TryAddSingleton<IBreakerTransitionSink>(NullBreakerTransitionSink.Instance);
+        services.AddSingleton<InMemoryBreakerStore>();
+        services.AddSingleton<IBreakerStore>(static sp => sp.GetRequiredService<InMemoryBreakerStore>());
+        services.AddSingleton(static sp => new ModelBreakers(
+            sp.GetRequiredService<ModelCatalog>().Models.Select(static m => m.Name),
+            sp.GetRequiredService<IBreakerStore>(),
+            sp.GetRequiredService<IOptions<BreakerOptions>>().Value,
+            sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IBreakerTransitionSink>()));
+        services.AddSingleton<IModelBreakers>(static sp => sp.GetRequiredService<ModelBreakers>());
+        return builder;
+    }
+}

@@ -1,0 +1,119 @@
+using AgentGateway.Actors.Breakers;
+using AgentGateway.Governance.Breakers;
+using AgentGateway.Providers.Models;
+using AgentGateway.Providers.Storage;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Routing;
+using AgentGateway.Silo.Telemetry;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Silo.Tests;
+
+/// <summary>
+/// Retries at the router: throttled calls are retried on the same model with backoff and counted. The backoff
+/// here is 1–2 ms of real time (Polly's jittered delay), so the test needs no clock to be moved by hand.
+/// </summary>
+public sealed class ModelRouterTests : IAsyncLifetime
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private ModelBreakers? _breakers;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_breakers is not null)
+        {
+            await _breakers.DisposeAsync();
+        }
+
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CompleteAsync_TwoThrottledAnswersThenSuccess_RetriedOnSameModelAndCounted()
+    {
+        var haiku = new ScriptedChatClient("haiku", 429, 429);
+        var (router, scraper) = NewRouter(haiku, maxRetries: 2);
+
+        var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
+
+        result.Route.ShouldBe("primary");
+        result.Model.ShouldBe("haiku");
+        result.Response!.Text.ShouldBe("scripted answer from haiku");
+        haiku.Calls.ShouldBe(3);
+        scraper.Scrape().ShouldContain("gateway_model_retries_total{model=\"haiku\"} 2\n");
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ThrottledPastTheRetries_MovesToTheFallbackModel()
+    {
+        var haiku = new ScriptedChatClient("haiku", 429, 429, 429);
+        var (router, _) = NewRouter(haiku, maxRetries: 2);
+
+        var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
+
+        haiku.Calls.ShouldBe(3);
+        result.Route.ShouldBe("fallback:sonnet");
+        result.Response!.Text.ShouldBe("This is a simulated answer from sonnet.");
+    }
+
+    [Fact]
+    public async Task CompleteAsync_PlainServerError_NotRetriedMovesOnAtOnce()
+    {
+        var haiku = new ScriptedChatClient("haiku", 500);
+        var (router, scraper) = NewRouter(haiku, maxRetries: 2);
+
+        var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
+
+        haiku.Calls.ShouldBe(1);
+        result.Route.ShouldBe("fallback:sonnet");
+        scraper.Scrape().ShouldNotContain("gateway_model_retries_total");
+    }
+
+    private static ModelEntry Entry(IChatClient client) => new("haiku", "scripted", client);
+
+    private (ModelRouter Router, PrometheusScraper Scraper) NewRouter(ScriptedChatClient haiku, int maxRetries)
+    {
+        var catalog = new ModelCatalog([Entry(haiku), new ModelEntry("sonnet", "simulated", new SimulatedChatClient("sonnet", TimeProvider.System))]);
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var scraper = new PrometheusScraper(meters);
+        _breakers = new ModelBreakers(["haiku", "sonnet"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var options = Options.Create(new RoutingOptions
+        {
+            MaxRetries = maxRetries,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(2),
+        });
+        var router = new ModelRouter(catalog, _breakers, options, new GatewayMetrics(meters), TimeProvider.System, NullLogger<ModelRouter>.Instance);
+        return (router, scraper);
+    }
+
+    /// <summary>An upstream model that fails with the given statuses, in order, then answers.</summary>
+    private sealed class ScriptedChatClient(string model, params int[] failures) : IChatClient
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var call = Interlocked.Increment(ref _calls);
+            return call <= failures.Length
+                ? Task.FromException<ChatResponse>(new ModelCallException(model, failures[call - 1], $"scripted {failures[call - 1]}"))
+                : Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, $"scripted answer from {model}")));
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+            => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
