@@ -86,6 +86,13 @@ public sealed class BreakerFallbackFlowTests : IAsyncLifetime
         ((string?)closed["state"]).ShouldBe("closed");
         using var after = await PostAsync("haiku", "Hello again");
         after.Header("X-Gateway-Route").ShouldBe("primary");
+
+        // Every transition was counted: open, half-open on the probe, closed on its success.
+        var metrics = await _http.GetStringAsync("/metrics");
+        metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"ConsecutiveFailures\",to=\"open\"} 1\n");
+        metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"BreakElapsed\",to=\"half-open\"} 1\n");
+        metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"ProbeSucceeded\",to=\"closed\"} 1\n");
+        metrics.ShouldContain("gateway_requests_total{route=\"fallback:sonnet\"} 22\n");
     }
 
     private Task<HttpResponseMessage> PostAsync(string model, string text)

@@ -4,6 +4,7 @@ using AgentGateway.Governance.Breakers;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
+using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -15,13 +16,14 @@ public static class BreakerHostingExtensions
     /// <summary>
     /// One breaker actor per served model on the in-process actor host, over the embedded in-memory store;
     /// <see cref="BreakerOptions"/> (section <c>Breakers</c>) validated at start with every error listed. No one
-    /// listens to transitions yet unless an <see cref="IBreakerTransitionSink"/> is registered.
+    /// listens to transitions but the metrics (<see cref="BreakerTransitionMetrics"/>) unless another
+    /// <see cref="IBreakerTransitionSink"/> is registered first.
     /// </summary>
     public static WebApplicationBuilder AddModelBreakers(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddValidatedOptions<BreakerOptions>(builder.Configuration, BreakerOptions.SectionName);
-        services.TryAddSingleton<IBreakerTransitionSink>(NullBreakerTransitionSink.Instance);
+        services.TryAddSingleton<IBreakerTransitionSink, BreakerTransitionMetrics>();
         services.AddSingleton<InMemoryBreakerStore>();
         services.AddSingleton<IBreakerStore>(static sp => sp.GetRequiredService<InMemoryBreakerStore>());
         services.AddSingleton(static sp => new ModelBreakers(

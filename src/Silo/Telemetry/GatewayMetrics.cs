@@ -12,6 +12,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _modelCalls;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _breakerTransitions;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -20,6 +21,7 @@ public sealed class GatewayMetrics
         _trips = meter.CreateCounter<long>("gateway.session.trips", "{trip}", "Sessions tripped by governance, by reason.");
         _modelCalls = meter.CreateCounter<long>("gateway.model.calls", "{call}", "Model calls made, by model and outcome.");
         _tokens = meter.CreateCounter<long>("gateway.tokens", "{token}", "Tokens reported by models, by direction.");
+        _breakerTransitions = meter.CreateCounter<long>("gateway.breaker.transitions", "{transition}", "Circuit breaker state changes, by model, state entered and reason.");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
     }
 
@@ -31,6 +33,12 @@ public sealed class GatewayMetrics
         1,
         new KeyValuePair<string, object?>("model", model),
         new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void BreakerTransition(string model, string to, string reason) => _breakerTransitions.Add(
+        1,
+        new KeyValuePair<string, object?>("model", model),
+        new KeyValuePair<string, object?>("to", to),
+        new KeyValuePair<string, object?>("reason", reason));
 
     public void Retried(string model) => _retries.Add(1, new KeyValuePair<string, object?>("model", model));
 
