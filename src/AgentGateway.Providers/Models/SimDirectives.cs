@@ -7,12 +7,12 @@ namespace AgentGateway.Providers.Models;
 /// Script for the simulated model, read from the user message: <c>[[sim:loop]]</c>, <c>[[sim:tokens=N]]</c>,
 /// <c>[[sim:error=CODE]]</c>, <c>[[sim:latency=MS]]</c>; a directive with <c>@model</c> applies to that model only.
 /// </summary>
-public readonly partial record struct SimDirectives(bool Loop, int? Tokens, int? ErrorStatus, int? LatencyMilliseconds)
+public readonly partial record struct SimDirectives(bool Loop, int? Tokens, int? ErrorStatus, int? LatencyMilliseconds, bool Stall = false)
 {
     public const int MaxTokens = 1_000_000;
     public const int MaxLatencyMilliseconds = 600_000;
 
-    public bool IsEmpty => !Loop && Tokens is null && ErrorStatus is null && LatencyMilliseconds is null;
+    public bool IsEmpty => !Loop && Tokens is null && ErrorStatus is null && LatencyMilliseconds is null && !Stall;
 
     /// <summary>The directives in <paramref name="text"/> that apply to <paramref name="model"/>.</summary>
     public static SimDirectives Parse(ReadOnlySpan<char> text, string model)

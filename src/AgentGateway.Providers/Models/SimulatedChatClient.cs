@@ -25,6 +25,7 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
     private long _calls;
     private long _failures;
     private long _cancellations;
+    private SimulatedFaults? _faults;
 
     public string Model { get; } = model;
 
@@ -35,6 +36,13 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
 
     /// <summary>Calls whose caller cancelled them while they ran (e.g. a stream cut off mid-way).</summary>
     public long Cancellations => Interlocked.Read(ref _cancellations);
+
+    /// <summary>Run-time faults (null: none), applied to every call on top of the message's directives.</summary>
+    public SimulatedFaults? Faults
+    {
+        get => Volatile.Read(ref _faults);
+        set => Volatile.Write(ref _faults, value);
+    }
 
     public async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages,
@@ -110,17 +118,26 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
         }
 
         var toolName = options?.Tools is { Count: > 0 } tools ? tools[0].Name : DefaultToolName;
-        return new Call(this, number, SimDirectives.Parse(lastUser, Model), TokenEstimator.EstimateInput(list), toolName);
+        var directives = SimDirectives.Parse(lastUser, Model);
+        if (Faults is { } faults)
+        {
+            directives = faults.Apply(directives, number);
+        }
+
+        return new Call(this, number, directives, TokenEstimator.EstimateInput(list), toolName);
     }
 
-    /// <summary>Plays the latency and error directives; a cancellation during the latency is counted.</summary>
+    /// <summary>Plays the latency, stall and error directives; a cancellation while waiting is counted.</summary>
     private async ValueTask DelayAndFailAsync(SimDirectives directives, CancellationToken cancellationToken)
     {
-        if (directives.LatencyMilliseconds is > 0 and var ms)
+        var wait = directives.Stall ? Timeout.InfiniteTimeSpan
+            : directives.LatencyMilliseconds is > 0 and var ms ? TimeSpan.FromMilliseconds(ms)
+            : TimeSpan.Zero;
+        if (wait != TimeSpan.Zero)
         {
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(ms), time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

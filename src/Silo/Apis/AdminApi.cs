@@ -19,6 +19,8 @@ public static class AdminApi
         admin.MapGet("/sessions/{id}", GetSessionAsync);
         admin.MapPost("/sessions/{id}/resume", ResumeSessionAsync);
         admin.MapGet("/models", GetModels);
+        admin.MapPut("/models/{model}/faults", SetFaults);
+        admin.MapDelete("/models/{model}/faults", ClearFaults);
         admin.MapBreakersAdminApi();
         return app;
     }
@@ -49,12 +51,60 @@ public static class AdminApi
 
     public static Ok<ModelStats[]> GetModels(ModelCatalog models) => TypedResults.Ok(
         models.Models.Select(m => m.Client is SimulatedChatClient sim
-                ? new ModelStats(m.Name, m.Provider, sim.Calls, sim.Failures, sim.Cancellations)
-                : new ModelStats(m.Name, m.Provider, null, null, null))
+                ? new ModelStats(m.Name, m.Provider, sim.Calls, sim.Failures, sim.Cancellations, sim.Faults)
+                : new ModelStats(m.Name, m.Provider, null, null, null, null))
             .ToArray());
 
-    /// <summary>A model's served-call counts (known for the simulated provider).</summary>
-    public sealed record ModelStats(string Name, string Provider, long? Calls, long? Failures, long? Cancellations);
+    /// <summary>Fault injection: sets run-time faults on a simulated model (replacing any before).</summary>
+    public static Results<Ok<SimulatedFaults>, ProblemHttpResult> SetFaults(string model, SimulatedFaults faults, ModelCatalog models)
+    {
+        if (FindSimulated(model, models, out var problem) is not { } sim)
+        {
+            return problem!;
+        }
+
+        var problems = faults.Problems().ToArray();
+        if (problems.Length > 0)
+        {
+            return GatewayProblem.InvalidFaults.ToResult(string.Join(" ", problems));
+        }
+
+        sim.Faults = faults;
+        return TypedResults.Ok(faults);
+    }
+
+    /// <summary>Fault injection: removes a simulated model's run-time faults.</summary>
+    public static Results<NoContent, ProblemHttpResult> ClearFaults(string model, ModelCatalog models)
+    {
+        if (FindSimulated(model, models, out var problem) is not { } sim)
+        {
+            return problem!;
+        }
+
+        sim.Faults = null;
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A model's served-call counts and run-time faults (known for the simulated provider).</summary>
+    public sealed record ModelStats(string Name, string Provider, long? Calls, long? Failures, long? Cancellations, SimulatedFaults? Faults);
+
+    private static SimulatedChatClient? FindSimulated(string model, ModelCatalog models, out ProblemHttpResult? problem)
+    {
+        problem = null;
+        if (!models.TryGet(model, out var entry))
+        {
+            problem = GatewayProblem.UnknownModel.ToResult($"Model '{model}' is not served here.");
+            return null;
+        }
+
+        if (entry.Client is not SimulatedChatClient sim)
+        {
+            problem = GatewayProblem.InvalidFaults.ToResult($"Model '{entry.Name}' is served by '{entry.Provider}': faults can be injected into simulated models only.");
+            return null;
+        }
+
+        return sim;
+    }
 
     private static ProblemHttpResult InvalidSessionId() => GatewayProblem.InvalidSessionId.ToResult(
         $"A session id is 1 to {SessionIds.MaxLength} characters of letters, digits and . _ : -");

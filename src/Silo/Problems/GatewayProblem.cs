@@ -17,6 +17,7 @@ public sealed record GatewayProblem(int Status, string Code, string Title)
     public static readonly GatewayProblem MissingMessages = new(400, "missing-messages", "The request has no messages.");
     public static readonly GatewayProblem InvalidMessage = new(400, "invalid-message", "A message is malformed.");
     public static readonly GatewayProblem InvalidTool = new(400, "invalid-tool", "A tool definition is malformed.");
+    public static readonly GatewayProblem InvalidFaults = new(400, "invalid-faults", "The faults cannot be injected.");
     public static readonly GatewayProblem InvalidSessionId = new(400, "invalid-session-id", "The session id is not valid.");
     public static readonly GatewayProblem UnknownModel = new(404, "unknown-model", "The model is not served by this gateway.");
     public static readonly GatewayProblem SessionNotFound = new(404, "session-not-found", "No such session.");
