@@ -11,6 +11,7 @@ using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Governance;
+using AgentGateway.Providers.Caching;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
@@ -71,10 +72,16 @@ public class HandlerPathBenchmarks
         var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
         _breakers = new ModelBreakers(["haiku"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
         var router = new ModelRouter(catalog, _breakers, Options.Create(new RoutingOptions()), metrics, TimeProvider.System, NullLogger<ModelRouter>.Instance);
+        var cache = new AnswerCache(
+            new InMemoryResponseCache(CacheOptions.DefaultMaxEntries, CacheOptions.DefaultTimeToLive, TimeProvider.System),
+            Options.Create(new CacheOptions()),
+            TimeProvider.System,
+            NullLogger<AnswerCache>.Instance);
         _handler = new ChatCompletionsHandler(
             _sessions,
             catalog,
             router,
+            cache,
             Options.Create(new GatewayOptions()),
             metrics,
             TimeProvider.System,

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Providers.Models;
@@ -22,6 +23,7 @@ public sealed partial class ChatCompletionsHandler(
     ISessionService sessions,
     ModelCatalog models,
     ModelRouter router,
+    AnswerCache cache,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     TimeProvider time,
@@ -153,7 +155,7 @@ public sealed partial class ChatCompletionsHandler(
         if (routed.Response is not { } response)
         {
             // Every route failed: the call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
-            return await ModelFailedAsync(context, request, model.Name, routed.UpstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, mapped, routed.UpstreamStatus).ConfigureAwait(false);
         }
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
@@ -164,6 +166,11 @@ public sealed partial class ChatCompletionsHandler(
         var message = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant);
         var toolCalls = message?.Contents.OfType<FunctionCallContent>().ToList();
         var text = message?.Text;
+        if (toolCalls is not { Count: > 0 } && !string.IsNullOrEmpty(text))
+        {
+            await cache.StoreAsync(model.Name, mapped.Messages, routed.Model!, text, context.RequestAborted).ConfigureAwait(false);
+        }
+
         var payload = new CompletionPayload(
             CompletionId(),
             time.GetUtcNow().ToUnixTimeSeconds(),
@@ -190,7 +197,7 @@ public sealed partial class ChatCompletionsHandler(
         var (stream, upstreamStatus) = await router.OpenStreamAsync(model, mapped.Messages, mapped.Options, aborted).ConfigureAwait(false);
         if (stream is null)
         {
-            return await ModelFailedAsync(context, request, model.Name, upstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, mapped, upstreamStatus).ConfigureAwait(false);
         }
 
         await using var _ = stream.ConfigureAwait(false);
@@ -206,6 +213,7 @@ public sealed partial class ChatCompletionsHandler(
         long chunks = 0;
         string? finish = null;
         var toolCalls = 0;
+        var answer = new StringBuilder();
         try
         {
             while (more)
@@ -239,6 +247,7 @@ public sealed partial class ChatCompletionsHandler(
                         role: first,
                         firstToolCallIndex: toolCalls);
                     toolCalls += calls?.Count ?? 0;
+                    answer.Append(text);
                     first = false;
                     await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
                 }
@@ -273,6 +282,11 @@ public sealed partial class ChatCompletionsHandler(
         Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
         metrics.ModelCall(stream.Model, "ok");
         stream.Complete(StatusCodes.Status200OK);
+        if (toolCalls == 0 && answer.Length > 0)
+        {
+            await cache.StoreAsync(model.Name, mapped.Messages, stream.Model, answer.ToString(), aborted).ConfigureAwait(false);
+        }
+
         finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
         ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, stream.Model, null, null, finish, null, null), role: first);
         if (request.StreamOptions?.IncludeUsage == true)
@@ -290,27 +304,37 @@ public sealed partial class ChatCompletionsHandler(
         return Results.Empty;
     }
 
-    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, string model, int? upstreamStatus)
+    /// <summary>No model could answer: a cached answer to the same conversation if there is one, else the deterministic text.</summary>
+    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, ModelEntry model, MappedChatRequest mapped, int? upstreamStatus)
     {
         if (upstreamStatus is { } status)
         {
             context.Response.Headers[GatewayHeaders.UpstreamStatus] = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        LogNoRoute(model, upstreamStatus ?? 0);
-        return await AnswerWithFallbackAsync(context, request, model).ConfigureAwait(false);
+        LogNoRoute(model.Name, upstreamStatus ?? 0);
+        if (await cache.FindAsync(model.Name, mapped.Messages, context.RequestAborted).ConfigureAwait(false) is { } cached)
+        {
+            return await AnswerWithTextAsync(context, request, cached.Model, cached.Text, Routes.Cache).ConfigureAwait(false);
+        }
+
+        return await AnswerWithFallbackAsync(context, request, model.Name).ConfigureAwait(false);
     }
 
     /// <summary>The deterministic answer: HTTP 200, the fallback text, <c>finish_reason: "stop"</c>, no tool calls.</summary>
-    private async Task<IResult> AnswerWithFallbackAsync(HttpContext context, ChatCompletionRequest request, string model)
+    private Task<IResult> AnswerWithFallbackAsync(HttpContext context, ChatCompletionRequest request, string model)
+        => AnswerWithTextAsync(context, request, model, _options.FallbackMessage, Routes.Deterministic);
+
+    /// <summary>An answer the gateway gives itself (no model call): HTTP 200, the text, <c>finish_reason: "stop"</c>.</summary>
+    private async Task<IResult> AnswerWithTextAsync(HttpContext context, ChatCompletionRequest request, string model, string text, string route)
     {
-        context.Response.Headers[GatewayHeaders.Route] = Routes.Deterministic;
-        metrics.Answered(Routes.Deterministic);
+        context.Response.Headers[GatewayHeaders.Route] = route;
+        metrics.Answered(route);
         var payload = new CompletionPayload(
             CompletionId(),
             time.GetUtcNow().ToUnixTimeSeconds(),
             model,
-            _options.FallbackMessage,
+            text,
             null,
             "stop",
             0,

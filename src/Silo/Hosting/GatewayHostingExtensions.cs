@@ -1,6 +1,8 @@
 using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
+using AgentGateway.Contracts.Caching;
+using AgentGateway.Providers.Caching;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
@@ -96,6 +98,13 @@ public static class GatewayHostingExtensions
         builder.Services.AddValidatedOptions<RoutingOptions>(builder.Configuration, RoutingOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingModelsValidator>();
         builder.Services.AddSingleton<ModelRouter>();
+        builder.Services.AddValidatedOptions<CacheOptions>(builder.Configuration, CacheOptions.SectionName);
+        builder.Services.AddSingleton<IResponseCache>(static sp =>
+        {
+            var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+            return new InMemoryResponseCache(cache.MaxEntries, cache.TimeToLive, sp.GetRequiredService<TimeProvider>());
+        });
+        builder.Services.AddSingleton<AnswerCache>();
         builder.Services.AddSingleton<ChatCompletionsHandler>();
         return builder;
     }

@@ -7,6 +7,7 @@ public static class Routes
 {
     public const string Primary = "primary";
     public const string Deterministic = "deterministic";
+    public const string Cache = "cache";
 
     public static string Fallback(string model) => "fallback:" + model;
 }

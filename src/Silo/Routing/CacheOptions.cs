@@ -1,0 +1,31 @@
+namespace AgentGateway.Silo.Routing;
+
+/// <summary>The answer cache, the fallback chain's last route before the deterministic text (section <c>Cache</c>).</summary>
+public sealed class CacheOptions : System.ComponentModel.DataAnnotations.IValidatableObject
+{
+    public const string SectionName = "Cache";
+    public const int DefaultMaxEntries = 10_000;
+    public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromMinutes(10);
+
+    /// <summary>False: never store or serve cached answers. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Answers kept; the oldest leave first. Default 10,000.</summary>
+    public int MaxEntries { get; set; } = DefaultMaxEntries;
+
+    /// <summary>How long an answer may be served after it was stored. Default 10 minutes.</summary>
+    public TimeSpan TimeToLive { get; set; } = DefaultTimeToLive;
+
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (MaxEntries is < 1 or > 10_000_000)
+        {
+            yield return new($"{SectionName}:{nameof(MaxEntries)} must be from 1 to 10,000,000 (was {MaxEntries}).");
+        }
+
+        if (TimeToLive <= TimeSpan.Zero)
+        {
+            yield return new($"{SectionName}:{nameof(TimeToLive)} must be positive (was {TimeToLive}).");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AgentGateway.Silo.Tests.Infrastructure;
+
+namespace AgentGateway.Silo.Tests;
+
+/// <summary>The cache route: when no model can answer, a stored answer to the same conversation is served; tool calls are never stored.</summary>
+public sealed class CacheRouteTests : IAsyncLifetime
+{
+    private readonly GatewayFactory _factory = new(new Dictionary<string, string>
+    {
+        ["Routing:MaxRetries"] = "0",
+        ["Breakers:ConsecutiveFailureThreshold"] = "100000",
+        ["Breakers:MinimumThroughput"] = "100000",
+    });
+
+    private HttpClient _http = null!;
+
+    public Task InitializeAsync()
+    {
+        _http = new HttpClient { BaseAddress = _factory.StartOnKestrel() };
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ChatCompletions_EveryModelDown_AnsweredFromCacheForASeenConversationOnly()
+    {
+        using (var first = await PostAsync(Chat.Request("haiku", "What is the capital of Portugal?")))
+        {
+            first.Header("X-Gateway-Route").ShouldBe("primary");
+        }
+
+        await BreakAllModelsAsync();
+
+        using (var cached = await PostAsync(Chat.Request("haiku", "What is the capital of Portugal?")))
+        {
+            cached.StatusCode.ShouldBe(HttpStatusCode.OK);
+            cached.Header("X-Gateway-Route").ShouldBe("cache");
+            cached.Header("X-Gateway-Upstream-Status").ShouldBe("503");
+            var completion = await cached.ReadJsonAsync();
+            ((string?)completion["model"]).ShouldBe("haiku");
+            ((string?)completion.Message()["content"]).ShouldBe("This is a simulated answer from haiku.");
+            ((string?)completion.Choice()["finish_reason"]).ShouldBe("stop");
+        }
+
+        using var unseen = await PostAsync(Chat.Request("haiku", "And of Spain?"));
+        unseen.Header("X-Gateway-Route").ShouldBe("deterministic");
+        ((string?)(await unseen.ReadJsonAsync()).Message()["content"]).ShouldBe(GatewayFixture.Fallback);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_ToolCallAnswer_NeverCached()
+    {
+        var request = Chat.Request("haiku", [Chat.User("Look it up [[sim:loop]]")], tools: true);
+        using (var first = await PostAsync(request.DeepClone().AsObject()))
+        {
+            ((string?)(await first.ReadJsonAsync()).Choice()["finish_reason"]).ShouldBe("tool_calls");
+        }
+
+        await BreakAllModelsAsync();
+
+        using var after = await PostAsync(request);
+        after.Header("X-Gateway-Route").ShouldBe("deterministic");
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_StreamedAnswerCached_ServedAsOneChunkWhenModelsDown()
+    {
+        using (var first = await PostAsync(Chat.Request("haiku", "Name a manga.", stream: true), HttpCompletionOption.ResponseHeadersRead))
+        {
+            string.Concat((await ServerSentEvents.ReadChunksAsync(first)).Select(c => (string?)c.Delta()?["content"])).ShouldBe("This is a simulated answer from haiku.");
+        }
+
+        await BreakAllModelsAsync();
+
+        using var cached = await PostAsync(Chat.Request("haiku", "Name a manga.", stream: true), HttpCompletionOption.ResponseHeadersRead);
+        cached.Header("X-Gateway-Route").ShouldBe("cache");
+        var chunks = await ServerSentEvents.ReadChunksAsync(cached);
+        ((string?)chunks[0].Delta()!["content"]).ShouldBe("This is a simulated answer from haiku.");
+    }
+
+    private async Task BreakAllModelsAsync()
+    {
+        foreach (var model in new[] { "haiku", "sonnet" })
+        {
+            using var response = await _http.PutAsJsonAsync($"/admin/models/{model}/faults", new { errorRate = 1.0, status = 503 });
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
+    private Task<HttpResponseMessage> PostAsync(JsonObject body, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Session-Id", GatewayFixture.NewSessionId());
+        return _http.SendAsync(request, completion);
+    }
+}
