@@ -11,8 +11,10 @@ public sealed class InMemoryResponseCache(int maxEntries, TimeSpan timeToLive, T
 {
     private readonly ConcurrentDictionary<string, CachedAnswer> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
+    private int _count;
 
-    public int Count => _entries.Count;
+    /// <summary>Entries held (kept by hand: <see cref="ConcurrentDictionary{TKey,TValue}.Count"/> takes every lock).</summary>
+    public int Count => Volatile.Read(ref _count);
 
     public ValueTask<CachedAnswer?> GetAsync(string key, CancellationToken cancellationToken)
     {
@@ -23,7 +25,10 @@ public sealed class InMemoryResponseCache(int maxEntries, TimeSpan timeToLive, T
                 return ValueTask.FromResult<CachedAnswer?>(answer);
             }
 
-            _entries.TryRemove(new KeyValuePair<string, CachedAnswer>(key, answer));
+            if (_entries.TryRemove(new KeyValuePair<string, CachedAnswer>(key, answer)))
+            {
+                Interlocked.Decrement(ref _count);
+            }
         }
 
         return ValueTask.FromResult<CachedAnswer?>(null);
@@ -33,10 +38,14 @@ public sealed class InMemoryResponseCache(int maxEntries, TimeSpan timeToLive, T
     {
         if (_entries.TryAdd(key, answer))
         {
+            Interlocked.Increment(ref _count);
             _order.Enqueue(key);
-            while (_entries.Count > maxEntries && _order.TryDequeue(out var oldest))
+            while (Volatile.Read(ref _count) > maxEntries && _order.TryDequeue(out var oldest))
             {
-                _entries.TryRemove(oldest, out _);
+                if (_entries.TryRemove(oldest, out _))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
             }
         }
         else

@@ -4,13 +4,17 @@ namespace AgentGateway.Silo.Routing;
 public sealed class CacheOptions : System.ComponentModel.DataAnnotations.IValidatableObject
 {
     public const string SectionName = "Cache";
-    public const int DefaultMaxEntries = 10_000;
+    public const int DefaultMaxEntries = 1_000;
     public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromMinutes(10);
 
     /// <summary>False: never store or serve cached answers. Default true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Answers kept; the oldest leave first. Default 10,000.</summary>
+    /// <summary>
+    /// Answers kept; the oldest leave first. Default 1,000: every answer is stored, so a large in-process cache
+    /// of mostly unique conversations keeps promoting objects into older GC generations (measured at 10,000:
+    /// p99 at one connection +3.7 ms; at 1,000: +0.34 ms; docs/benchmarks.md). Redis takes the large cache later.
+    /// </summary>
     public int MaxEntries { get; set; } = DefaultMaxEntries;
 
     /// <summary>How long an answer may be served after it was stored. Default 10 minutes.</summary>
