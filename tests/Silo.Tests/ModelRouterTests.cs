@@ -74,6 +74,37 @@ public sealed class ModelRouterTests : IAsyncLifetime
         scraper.Scrape().ShouldNotContain("gateway_model_retries_total");
     }
 
+    [Fact]
+    public async Task OpenStreamAsync_FirstUpdateNeverComes_TimesOutAtCallTimeoutAndStreamsFromFallback()
+    {
+        var time = new AgentGateway.TestSupport.FakeTimeProvider();
+        var haiku = new SimulatedChatClient("haiku", time) { Faults = new SimulatedFaults(Stall: true) };
+        var sonnet = new SimulatedChatClient("sonnet", time);
+        var catalog = new ModelCatalog([new ModelEntry("haiku", "simulated", haiku), new ModelEntry("sonnet", "simulated", sonnet)]);
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        _breakers = new ModelBreakers(["haiku", "sonnet"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), time, NullLoggerFactory.Instance);
+        var router = new ModelRouter(catalog, _breakers, Options.Create(new RoutingOptions()), new GatewayMetrics(meters), time, NullLogger<ModelRouter>.Instance);
+
+        // Activate both breakers first, so the check is the synchronous local read a warm node does.
+        (await _breakers.GetAsync("haiku", CancellationToken.None))!.State.ShouldBe("closed");
+        (await _breakers.GetAsync("sonnet", CancellationToken.None))!.State.ShouldBe("closed");
+
+        var opening = router.OpenStreamAsync(catalog.Models.First(), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
+        time.Advance(RoutingOptions.DefaultCallTimeout - TimeSpan.FromTicks(1));
+        opening.IsCompleted.ShouldBeFalse();
+        time.Advance(TimeSpan.FromTicks(1));
+        var (stream, _) = await opening;
+
+        await using (stream!)
+        {
+            stream!.Route.ShouldBe("fallback:sonnet");
+            stream.HasFirst.ShouldBeTrue();
+            haiku.Cancellations.ShouldBe(1);
+            var breaker = await _breakers.GetAsync("haiku", CancellationToken.None);
+            breaker!.ConsecutiveFailures.ShouldBe(1);
+        }
+    }
+
     private static ModelEntry Entry(IChatClient client) => new("haiku", "scripted", client);
 
     private (ModelRouter Router, PrometheusScraper Scraper) NewRouter(ScriptedChatClient haiku, int maxRetries)

@@ -136,24 +136,33 @@ public sealed partial class ModelRouter
             }
 
             var started = _time.GetTimestamp();
-            var updates = model.Client.GetStreamingResponseAsync(messages, ForModel(options, model), aborted).GetAsyncEnumerator(aborted);
+
+            // The call timeout bounds the wait for the first update only; it is disarmed once the stream has begun.
+            var timeout = new CancellationTokenSource(_options.CallTimeout, _time);
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
+            var updates = model.Client.GetStreamingResponseAsync(messages, ForModel(options, model), linked.Token).GetAsyncEnumerator(linked.Token);
             try
             {
                 var any = await updates.MoveNextAsync().ConfigureAwait(false);
-                return (new RoutedStream(this, lease, model.Name, route, updates, any, started), null);
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                return (new RoutedStream(this, lease, model.Name, route, updates, any, started, [linked, timeout]), null);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException || (timeout.IsCancellationRequested && !aborted.IsCancellationRequested))
             {
                 await updates.DisposeAsync().ConfigureAwait(false);
-                var status = StatusOf(ex);
+                linked.Dispose();
+                timeout.Dispose();
+                var status = ex is OperationCanceledException ? StatusCodes.Status504GatewayTimeout : StatusOf(ex);
                 _breakers.Report(lease, status, _time.GetElapsedTime(started));
-                _metrics.ModelCall(model.Name, "failed");
+                _metrics.ModelCall(model.Name, status == StatusCodes.Status504GatewayTimeout ? "timeout" : "failed");
                 LogModelFailed(model.Name, status, ex);
                 lastStatus = status;
             }
             catch (OperationCanceledException)
             {
                 await updates.DisposeAsync().ConfigureAwait(false);
+                linked.Dispose();
+                timeout.Dispose();
                 _breakers.Report(lease, ClientClosedRequest, _time.GetElapsedTime(started));
                 throw;
             }
@@ -271,7 +280,8 @@ public sealed class RoutedStream(
     string route,
     IAsyncEnumerator<ChatResponseUpdate> updates,
     bool hasFirst,
-    long started) : IAsyncDisposable
+    long started,
+    IDisposable[] owned) : IAsyncDisposable
 {
     private bool _completed;
 
@@ -294,9 +304,13 @@ public sealed class RoutedStream(
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Complete(499);
-        return Updates.DisposeAsync();
+        await Updates.DisposeAsync().ConfigureAwait(false);
+        foreach (var resource in owned)
+        {
+            resource.Dispose();
+        }
     }
 }
