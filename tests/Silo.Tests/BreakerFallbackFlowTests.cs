@@ -11,22 +11,11 @@ namespace AgentGateway.Silo.Tests;
 /// failing gives the deterministic answer, and after the break a probe closes the breaker. No 5xx reaches the
 /// client at any point.
 /// </summary>
-public sealed class BreakerFallbackFlowTests : IAsyncLifetime
+public sealed class BreakerFallbackFlowTests : IAsyncDisposable
 {
-    private readonly GatewayFactory _factory = new(new Dictionary<string, string> { ["Routing:MaxRetries"] = "0" });
-    private HttpClient _http = null!;
+    private readonly OwnNode _node = new(new Dictionary<string, string> { ["Routing:MaxRetries"] = "0" });
 
-    public Task InitializeAsync()
-    {
-        _http = new HttpClient { BaseAddress = _factory.StartOnKestrel() };
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _factory.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
 
     [Fact]
     public async Task Flow_HaikuFails_Open_FallbackToSonnet_Deterministic_ProbeCloses()
@@ -46,7 +35,7 @@ public sealed class BreakerFallbackFlowTests : IAsyncLifetime
         ((long)open["openCount"]!).ShouldBe(1);
         ((int)open["consecutiveFailures"]!).ShouldBe(5);
         DateTimeOffset.Parse((string)open["nextHalfOpenAt"]!, System.Globalization.CultureInfo.InvariantCulture)
-            .ShouldBe(_factory.Time.GetUtcNow().AddSeconds(30));
+            .ShouldBe(_node.Time.GetUtcNow().AddSeconds(30));
         ((string?)(await BreakerAsync("sonnet"))["state"]).ShouldBe("closed");
 
         // A normal request to haiku: answered by sonnet, haiku not called.
@@ -68,13 +57,13 @@ public sealed class BreakerFallbackFlowTests : IAsyncLifetime
         }
 
         // Just before the break ends haiku is still skipped; at 30 s one probe goes through and closes it.
-        _factory.Time.Advance(TimeSpan.FromSeconds(29.999));
+        _node.Time.Advance(TimeSpan.FromSeconds(29.999));
         using (var early = await PostAsync("haiku", "Hello"))
         {
             early.Header("X-Gateway-Route").ShouldBe("fallback:sonnet");
         }
 
-        _factory.Time.Advance(TimeSpan.FromMilliseconds(1));
+        _node.Time.Advance(TimeSpan.FromMilliseconds(1));
         using (var probe = await PostAsync("haiku", "Hello"))
         {
             probe.Header("X-Gateway-Route").ShouldBe("primary");
@@ -88,33 +77,25 @@ public sealed class BreakerFallbackFlowTests : IAsyncLifetime
         after.Header("X-Gateway-Route").ShouldBe("primary");
 
         // Every transition was counted: open, half-open on the probe, closed on its success.
-        var metrics = await _http.GetStringAsync("/metrics");
+        var metrics = await _node.Http.GetStringAsync("/metrics");
         metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"ConsecutiveFailures\",to=\"open\"} 1\n");
         metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"BreakElapsed\",to=\"half-open\"} 1\n");
         metrics.ShouldContain("gateway_breaker_transitions_total{model=\"haiku\",reason=\"ProbeSucceeded\",to=\"closed\"} 1\n");
         metrics.ShouldContain("gateway_requests_total{route=\"fallback:sonnet\"} 22\n");
     }
 
-    private Task<HttpResponseMessage> PostAsync(string model, string text)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent(Chat.Request(model, text).ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Session-Id", GatewayFixture.NewSessionId());
-        return _http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostAsync(string model, string text) => _node.PostChatAsync(Chat.Request(model, text));
 
     private async Task<JsonObject> BreakerAsync(string model)
     {
-        using var response = await _http.GetAsync($"/admin/breakers/{model}");
+        using var response = await _node.Http.GetAsync($"/admin/breakers/{model}");
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
     private async Task<long> CallsAsync(string model)
     {
-        var models = await _http.GetFromJsonAsync<JsonArray>("/admin/models");
+        var models = await _node.Http.GetFromJsonAsync<JsonArray>("/admin/models");
         return (long)models!.Single(m => (string?)m!["name"] == model)!["calls"]!;
     }
 }

@@ -6,28 +6,9 @@ using AgentGateway.Silo.Tests.Infrastructure;
 namespace AgentGateway.Silo.Tests;
 
 /// <summary>The cache route: when no model can answer, a stored answer to the same conversation is served; tool calls are never stored.</summary>
-public sealed class CacheRouteTests : IAsyncLifetime
+public sealed class CacheRouteTests : IAsyncDisposable
 {
-    private readonly GatewayFactory _factory = new(new Dictionary<string, string>
-    {
-        ["Routing:MaxRetries"] = "0",
-        ["Breakers:ConsecutiveFailureThreshold"] = "100000",
-        ["Breakers:MinimumThroughput"] = "100000",
-    });
-
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = new HttpClient { BaseAddress = _factory.StartOnKestrel() };
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _factory.DisposeAsync();
-    }
+    private readonly OwnNode _node = new(GatewayFixture.SharedSettings);
 
     [Fact]
     public async Task ChatCompletions_EveryModelDown_AnsweredFromCacheForASeenConversationOnly()
@@ -90,18 +71,13 @@ public sealed class CacheRouteTests : IAsyncLifetime
     {
         foreach (var model in new[] { "haiku", "sonnet" })
         {
-            using var response = await _http.PutAsJsonAsync($"/admin/models/{model}/faults", new { errorRate = 1.0, status = 503 });
+            using var response = await _node.Http.PutAsJsonAsync($"/admin/models/{model}/faults", new { errorRate = 1.0, status = 503 });
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
     }
 
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
+
     private Task<HttpResponseMessage> PostAsync(JsonObject body, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Session-Id", GatewayFixture.NewSessionId());
-        return _http.SendAsync(request, completion);
-    }
+        => _node.PostChatAsync(body, completion);
 }

@@ -6,27 +6,16 @@ using AgentGateway.Silo.Tests.Infrastructure;
 namespace AgentGateway.Silo.Tests;
 
 /// <summary>Run-time faults on a simulated model through the admin API, on a node of its own.</summary>
-public sealed class FaultInjectionTests : IAsyncLifetime
+public sealed class FaultInjectionTests : IAsyncDisposable
 {
-    private readonly GatewayFactory _factory = new(new Dictionary<string, string> { ["Routing:MaxRetries"] = "0" });
-    private HttpClient _http = null!;
+    private readonly OwnNode _node = new(new Dictionary<string, string> { ["Routing:MaxRetries"] = "0" });
 
-    public Task InitializeAsync()
-    {
-        _http = new HttpClient { BaseAddress = _factory.StartOnKestrel() };
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _factory.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
 
     [Fact]
     public async Task Faults_SetOnHaiku_AnsweredBySonnetUntilCleared()
     {
-        using (var set = await _http.PutAsJsonAsync("/admin/models/haiku/faults", new { errorRate = 1.0, status = 503 }))
+        using (var set = await _node.Http.PutAsJsonAsync("/admin/models/haiku/faults", new { errorRate = 1.0, status = 503 }))
         {
             set.StatusCode.ShouldBe(HttpStatusCode.OK);
             var faults = (await set.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -34,7 +23,7 @@ public sealed class FaultInjectionTests : IAsyncLifetime
             ((int)faults["status"]!).ShouldBe(503);
         }
 
-        var models = await _http.GetFromJsonAsync<JsonArray>("/admin/models");
+        var models = await _node.Http.GetFromJsonAsync<JsonArray>("/admin/models");
         ((int)models!.Single(m => (string?)m!["name"] == "haiku")!["faults"]!["status"]!).ShouldBe(503);
         models!.Single(m => (string?)m!["name"] == "sonnet")!["faults"].ShouldBeNull();
 
@@ -44,7 +33,7 @@ public sealed class FaultInjectionTests : IAsyncLifetime
             failed.Header("X-Gateway-Route").ShouldBe("fallback:sonnet");
         }
 
-        using (var clear = await _http.DeleteAsync("/admin/models/haiku/faults"))
+        using (var clear = await _node.Http.DeleteAsync("/admin/models/haiku/faults"))
         {
             clear.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
@@ -56,7 +45,7 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     [Fact]
     public async Task Faults_OutOfRange_400InvalidFaultsListingEveryProblem()
     {
-        using var response = await _http.PutAsJsonAsync("/admin/models/haiku/faults", new { errorRate = 1.5, status = 200 });
+        using var response = await _node.Http.PutAsJsonAsync("/admin/models/haiku/faults", new { errorRate = 1.5, status = 200 });
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid-faults");
         var detail = (string)problem["detail"]!;
@@ -67,7 +56,7 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     [Fact]
     public async Task Faults_UnknownModel_404UnknownModel()
     {
-        using var response = await _http.PutAsJsonAsync("/admin/models/opus/faults", new { errorRate = 1.0 });
+        using var response = await _node.Http.PutAsJsonAsync("/admin/models/opus/faults", new { errorRate = 1.0 });
 
         await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "unknown-model");
     }
@@ -75,19 +64,11 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     [Fact]
     public async Task Faults_MalformedBody_400ProblemNot500()
     {
-        using var response = await _http.PutAsync("/admin/models/haiku/faults", new StringContent("{\"errorRate\":", System.Text.Encoding.UTF8, "application/json"));
+        using var response = await _node.Http.PutAsync("/admin/models/haiku/faults", new StringContent("{\"errorRate\":", System.Text.Encoding.UTF8, "application/json"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
-    private Task<HttpResponseMessage> PostAsync(string text)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent(Chat.Request("haiku", text).ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Session-Id", GatewayFixture.NewSessionId());
-        return _http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostAsync(string text) => _node.PostChatAsync(Chat.Request("haiku", text));
 }
