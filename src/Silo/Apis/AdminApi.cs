@@ -50,7 +50,7 @@ public static class AdminApi
     }
 
     public static Ok<ModelStats[]> GetModels(ModelCatalog models) => TypedResults.Ok(
-        models.Models.Select(m => m.Client is SimulatedChatClient sim
+        models.AllEntries.Select(m => m.Client is SimulatedChatClient sim
                 ? new ModelStats(m.Name, m.Provider, sim.Calls, sim.Failures, sim.Cancellations, sim.Faults)
                 : new ModelStats(m.Name, m.Provider, null, null, null, null))
             .ToArray());
@@ -91,7 +91,7 @@ public static class AdminApi
     private static SimulatedChatClient? FindSimulated(string model, ModelCatalog models, out ProblemHttpResult? problem)
     {
         problem = null;
-        if (!models.TryGet(model, out var entry))
+        if (!models.TryGetAny(model, out var entry))
         {
             problem = GatewayProblem.UnknownModel.ToResult($"Model '{model}' is not served here.");
             return null;

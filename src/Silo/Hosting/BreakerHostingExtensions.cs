@@ -27,7 +27,7 @@ public static class BreakerHostingExtensions
         services.AddSingleton<InMemoryBreakerStore>();
         services.AddSingleton<IBreakerStore>(static sp => sp.GetRequiredService<InMemoryBreakerStore>());
         services.AddSingleton(static sp => new ModelBreakers(
-            sp.GetRequiredService<ModelCatalog>().Models.Select(static m => m.Name),
+            sp.GetRequiredService<ModelCatalog>().AllEntries.Select(static m => m.Name),
             sp.GetRequiredService<IBreakerStore>(),
             sp.GetRequiredService<IOptions<BreakerOptions>>().Value,
             sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,

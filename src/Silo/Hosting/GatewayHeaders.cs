@@ -5,7 +5,7 @@ public static class GatewayHeaders
 {
     /// <summary>
     /// Which route answered: <c>primary</c> (the model asked for), <c>fallback:{model}</c> (an alternate model),
-    /// <c>cache</c> (a stored answer to the same conversation) or <c>deterministic</c> (the fallback text). See <see cref="Routing.Routes"/>.
+    /// <c>region:{region}</c> (the model in another region), <c>cache</c> (a stored answer to the same conversation) or <c>deterministic</c> (the fallback text). See <see cref="Routing.Routes"/>.
     /// </summary>
     public const string Route = "X-Gateway-Route";
 

@@ -94,7 +94,7 @@ public sealed partial class ModelRouter
                     static async (ctx, state) => await state.Router.CallOnceAsync(state.Model, state.Messages, state.Options, ctx.CancellationToken, state.Aborted).ConfigureAwait(false),
                     context,
                     (Router: this, Model: model, Messages: messages, Options: options, Aborted: aborted)).ConfigureAwait(false);
-                return new RouteResult(response, route, model.Name, null);
+                return new RouteResult(response, route, model.LogicalName, null);
             }
             catch (BreakerOpenException)
             {
@@ -145,7 +145,7 @@ public sealed partial class ModelRouter
             {
                 var any = await updates.MoveNextAsync().ConfigureAwait(false);
                 timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                return (new RoutedStream(this, lease, model.Name, route, updates, any, started, [linked, timeout]), null);
+                return (new RoutedStream(this, lease, model.LogicalName, route, updates, any, started, [linked, timeout]), null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || (timeout.IsCancellationRequested && !aborted.IsCancellationRequested))
             {
@@ -221,6 +221,11 @@ public sealed partial class ModelRouter
             {
                 yield return (alternate, Routes.Fallback(alternate.Name));
             }
+        }
+
+        foreach (var replica in primary.Replicas)
+        {
+            yield return (replica, Routes.Region(replica.Region!));
         }
     }
 

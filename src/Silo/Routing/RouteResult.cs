@@ -10,6 +10,8 @@ public static class Routes
     public const string Cache = "cache";
 
     public static string Fallback(string model) => "fallback:" + model;
+
+    public static string Region(string region) => "region:" + region;
 }
 
 /// <summary>The outcome of routing one non-streamed call.</summary>

@@ -171,6 +171,37 @@ public sealed class SimulatedChatClientTests
     }
 
     [Fact]
+    public void ModelCatalogOptions_BadRegions_ReportsEveryError()
+    {
+        var options = new ModelCatalogOptions();
+        options.Models["haiku"] = new ModelDefinition { Regions = ["us-east-1", "US_WEST", "us-east-1"] };
+
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToArray();
+
+        errors.ShouldBe(
+        [
+            "Models:haiku:Regions: 'US_WEST' is not a region name (lowercase letters, digits and -, at most 32).",
+            "Models:haiku:Regions names a region twice.",
+        ]);
+    }
+
+    [Fact]
+    public void ModelCatalog_Regions_ExtraRegionsBecomeReplicasNotClientModels()
+    {
+        var options = new ModelCatalogOptions();
+        options.Models["haiku"] = new ModelDefinition { Regions = ["us-east-1", "us-west-2", "eu-west-1"] };
+
+        var catalog = ModelCatalog.Create(options, _time);
+
+        catalog.Models.Select(m => m.Name).ShouldBe(["haiku"]);
+        catalog.AllEntries.Select(m => (m.Name, m.Region, m.LogicalName)).ShouldBe(
+            [("haiku", null, "haiku"), ("haiku@us-west-2", "us-west-2", "haiku"), ("haiku@eu-west-1", "eu-west-1", "haiku")]);
+        catalog.TryGet("haiku@us-west-2", out _).ShouldBeFalse();
+        catalog.TryGetAny("haiku@us-west-2", out var replica).ShouldBeTrue();
+        replica.Client.ShouldBeOfType<SimulatedChatClient>().Model.ShouldBe("haiku@us-west-2");
+    }
+
+    [Fact]
     public void ModelCatalog_Create_MapsNamesToSimulatedClients()
     {
         var options = new ModelCatalogOptions();
