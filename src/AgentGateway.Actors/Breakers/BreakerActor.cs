@@ -1,3 +1,4 @@
+using AgentGateway.Actors.Storage;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Runtime;
@@ -32,9 +33,8 @@ public sealed class BreakerActor(
     public const int MaxWriteAttempts = 8;
 
     private readonly CircuitBreaker _breaker = new(local.Model, options);
-    private long _version;
+    private readonly StoredVersion<BreakerState> _stored = new(store, local.Model, static s => s.Version, log.WriteConflict);
     private long _epochOffset;
-    private bool _stale;
 
     private string Model => local.Model;
 
@@ -177,12 +177,12 @@ public sealed class BreakerActor(
             snapshot.BreakDuration.TotalSeconds,
             snapshot.ProbesInFlight,
             snapshot.ChangedAt,
-            _version);
+            _stored.Version);
     }
 
     private async ValueTask RefreshIfStaleAsync(CancellationToken cancellationToken)
     {
-        if (_stale)
+        if (_stored.IsStale)
         {
             await ReloadAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -191,45 +191,18 @@ public sealed class BreakerActor(
     /// <summary>Reads the stored state; true when it differed from what this activation held (then it is loaded).</summary>
     private async ValueTask<bool> ReloadAsync(CancellationToken cancellationToken)
     {
-        var stored = await store.ReadAsync(Model, cancellationToken).ConfigureAwait(false);
-        var changed = (stored?.Version ?? 0) != _version || _stale;
+        var (changed, stored) = await _stored.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (changed)
         {
             // Nothing stored but something held: only after a failed write; start as a new breaker.
             _breaker.Load(stored ?? EmptyState());
-            _version = stored?.Version ?? 0;
         }
 
-        _stale = false;
         return changed;
     }
 
-    private async ValueTask<bool> TryWriteAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var next = _breaker.ToState(_version + 1, now);
-        bool written;
-        try
-        {
-            written = await store.TryWriteAsync(next, _version, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // The breaker holds a change that may not be stored: the next turn must read the store first.
-            _stale = true;
-            throw;
-        }
-
-        if (written)
-        {
-            _version = next.Version;
-        }
-        else
-        {
-            log.WriteConflict(Model, _version);
-        }
-
-        return written;
-    }
+    private ValueTask<bool> TryWriteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        => _stored.TryWriteAsync(_breaker.ToState(_stored.Version + 1, now), cancellationToken);
 
     private BreakerState EmptyState() =>
         new(Model, 0, BreakerStatus.Closed, null, null, options.BreakDuration, 0, 0, [], [], [], default);

@@ -1,3 +1,4 @@
+using AgentGateway.Actors.Storage;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Runtime;
@@ -25,9 +26,8 @@ public sealed class SessionActor(
     public const int MaxWriteAttempts = 8;
 
     private readonly SessionGovernor _governor = new(sessionId, options);
-    private long _version;
+    private readonly StoredVersion<SessionState> _stored = new(store, sessionId, static s => s.Version, log.WriteConflict);
     private DateTimeOffset? _updatedAt;
-    private bool _stale;
 
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
         => await ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -43,7 +43,7 @@ public sealed class SessionActor(
             if (!admission.Allowed && !admission.NewlyTripped)
             {
                 // Already tripped: nothing to write. Another node may have resumed it since we read it.
-                if (!reloaded && _version > 0 && await ReloadAsync(cancellationToken).ConfigureAwait(false))
+                if (!reloaded && _stored.Version > 0 && await ReloadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     reloaded = true;
                     continue;
@@ -89,13 +89,13 @@ public sealed class SessionActor(
     public async ValueTask<SessionView?> GetAsync(CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return _version == 0 ? null : _governor.ToView(_version, _updatedAt, time.GetUtcNow());
+        return _stored.Version == 0 ? null : _governor.ToView(_stored.Version, _updatedAt, time.GetUtcNow());
     }
 
     public async ValueTask<SessionView?> ResumeAsync(CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken).ConfigureAwait(false);
-        if (_version == 0)
+        if (_stored.Version == 0)
         {
             return null;
         }
@@ -112,7 +112,7 @@ public sealed class SessionActor(
                     log.Resumed(sessionId);
                 }
 
-                return _governor.ToView(_version, _updatedAt, now);
+                return _governor.ToView(_stored.Version, _updatedAt, now);
             }
 
             await ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -123,62 +123,32 @@ public sealed class SessionActor(
 
     private async ValueTask RefreshIfStaleAsync(CancellationToken cancellationToken)
     {
-        if (_stale)
+        if (_stored.IsStale)
         {
             await ReloadAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads the stored state; true when it differed from what this activation held.</summary>
+    /// <summary>Reads the stored state; true when it differed from what this activation held (then it is loaded).</summary>
     private async ValueTask<bool> ReloadAsync(CancellationToken cancellationToken)
     {
-        var stored = await store.ReadAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        var changed = (stored?.Version ?? 0) != _version || _stale;
-        if (stored is null)
+        var (changed, stored) = await _stored.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (changed)
         {
-            if (changed)
-            {
-                // Only reachable when state we held was never written (a failed write): start clean.
-                _governor.Load(EmptyState());
-            }
-
-            _version = 0;
-            _updatedAt = null;
-        }
-        else if (changed)
-        {
-            _governor.Load(stored);
-            _version = stored.Version;
-            _updatedAt = stored.UpdatedAt;
+            // Nothing stored but something held: only after a failed write; start clean.
+            _governor.Load(stored ?? EmptyState());
+            _updatedAt = stored?.UpdatedAt;
         }
 
-        _stale = false;
         return changed;
     }
 
     private async ValueTask<bool> TryWriteAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var next = _governor.ToState(_version + 1, now);
-        bool written;
-        try
-        {
-            written = await store.TryWriteAsync(next, _version, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // The governor holds a decision that may not be stored: the next turn must read the store first.
-            _stale = true;
-            throw;
-        }
-
+        var written = await _stored.TryWriteAsync(_governor.ToState(_stored.Version + 1, now), cancellationToken).ConfigureAwait(false);
         if (written)
         {
-            _version = next.Version;
             _updatedAt = now;
-        }
-        else
-        {
-            log.WriteConflict(sessionId, _version);
         }
 
         return written;
