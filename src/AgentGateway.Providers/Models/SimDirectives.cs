@@ -5,14 +5,18 @@ namespace AgentGateway.Providers.Models;
 
 /// <summary>
 /// Script for the simulated model, read from the user message: <c>[[sim:loop]]</c>, <c>[[sim:tokens=N]]</c>,
-/// <c>[[sim:error=CODE]]</c>, <c>[[sim:latency=MS]]</c>; a directive with <c>@model</c> applies to that model only.
+/// <c>[[sim:error=CODE]]</c>, <c>[[sim:latency=MS]]</c>, <c>[[sim:pace=MS]]</c> (a pause before each streamed token after
+/// the first); a directive with <c>@model</c> applies to that model only.
 /// </summary>
-public readonly partial record struct SimDirectives(bool Loop, int? Tokens, int? ErrorStatus, int? LatencyMilliseconds, bool Stall = false)
+public readonly partial record struct SimDirectives(
+    bool Loop, int? Tokens, int? ErrorStatus, int? LatencyMilliseconds, bool Stall = false, int? PaceMilliseconds = null)
 {
     public const int MaxTokens = 1_000_000;
     public const int MaxLatencyMilliseconds = 600_000;
 
-    public bool IsEmpty => !Loop && Tokens is null && ErrorStatus is null && LatencyMilliseconds is null && !Stall;
+    public const int MaxPaceMilliseconds = 60_000;
+
+    public bool IsEmpty => !Loop && Tokens is null && ErrorStatus is null && LatencyMilliseconds is null && !Stall && PaceMilliseconds is null;
 
     /// <summary>The directives in <paramref name="text"/> that apply to <paramref name="model"/>.</summary>
     public static SimDirectives Parse(ReadOnlySpan<char> text, string model)
@@ -23,7 +27,7 @@ public readonly partial record struct SimDirectives(bool Loop, int? Tokens, int?
         }
 
         var loop = false;
-        int? tokens = null, error = null, latency = null;
+        int? tokens = null, error = null, latency = null, pace = null;
         foreach (var match in DirectivePattern().EnumerateMatches(text))
         {
             var m = DirectivePattern().Match(text.Slice(match.Index, match.Length).ToString());
@@ -48,10 +52,13 @@ public readonly partial record struct SimDirectives(bool Loop, int? Tokens, int?
                 case "latency" when TryInt(value, 0, MaxLatencyMilliseconds, out var ms):
                     latency = ms;
                     break;
+                case "pace" when TryInt(value, 0, MaxPaceMilliseconds, out var gap):
+                    pace = gap;
+                    break;
             }
         }
 
-        return new SimDirectives(loop, tokens, error, latency);
+        return new SimDirectives(loop, tokens, error, latency, PaceMilliseconds: pace);
     }
 
     private static bool TryInt(Group group, int min, int max, out int value)

@@ -34,7 +34,7 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
 
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>Calls whose caller cancelled them while they ran (e.g. a stream cut off mid-way).</summary>
+    /// <summary>Calls whose caller cancelled them while they ran, or streams abandoned before their end (e.g. cut off mid-way).</summary>
     public long Cancellations => Interlocked.Read(ref _cancellations);
 
     /// <summary>Run-time faults (null: none), applied to every call on top of the message's directives.</summary>
@@ -69,28 +69,42 @@ public sealed class SimulatedChatClient(string model, TimeProvider time) : IChat
         var call = Begin(messages, options);
         await DelayAndFailAsync(call.Directives, cancellationToken).ConfigureAwait(false);
 
-        if (call.Directives.Loop)
+        // A stream its consumer abandons (disposes before the end, e.g. a live cut-off) counts as cancelled.
+        var finished = false;
+        try
         {
-            yield return call.Update([call.ToolCall()]);
-        }
-        else
-        {
-            var count = call.WordCount;
-            for (var i = 0; i < count; i++)
+            if (call.Directives.Loop)
             {
-                if (cancellationToken.IsCancellationRequested)
+                yield return call.Update([call.ToolCall()]);
+            }
+            else
+            {
+                var pace = call.Directives.PaceMilliseconds is > 0 and var ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero;
+                var count = call.WordCount;
+                for (var i = 0; i < count; i++)
                 {
-                    Interlocked.Increment(ref _cancellations);
                     cancellationToken.ThrowIfCancellationRequested();
-                }
+                    if (i > 0 && pace > TimeSpan.Zero)
+                    {
+                        await Task.Delay(pace, time, cancellationToken).ConfigureAwait(false);
+                    }
 
-                yield return call.Update([new TextContent(i == 0 ? call.Word(0) : " " + call.Word(i))]);
+                    yield return call.Update([new TextContent(i == 0 ? call.Word(0) : " " + call.Word(i))]);
+                }
+            }
+
+            var last = call.Update([new UsageContent(call.Usage())]);
+            last.FinishReason = call.Directives.Loop ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop;
+            finished = true;
+            yield return last;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                Interlocked.Increment(ref _cancellations);
             }
         }
-
-        var last = call.Update([new UsageContent(call.Usage())]);
-        last.FinishReason = call.Directives.Loop ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop;
-        yield return last;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
