@@ -112,7 +112,8 @@ public static class AdminApi
     private static ProblemHttpResult SessionNotFound(string id) =>
         GatewayProblem.SessionNotFound.ToResult($"Session '{id}' has never called a model through this gateway.");
 
-    private static async ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>The endpoint filter every admin group uses: loopback callers only, others get 403 <c>admin-forbidden</c>.</summary>
+    internal static async ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var remote = context.HttpContext.Connection.RemoteIpAddress;
         if (remote is { IsIPv4MappedToIPv6: true })

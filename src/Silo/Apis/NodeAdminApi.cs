@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Runtime;
+using AgentGateway.Actors.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentGateway.Silo.Apis;
+
+/// <summary>
+/// <c>GET /admin/node</c>: what one node holds right now (session actor activations) and what it costs in
+/// memory and threads, for capacity measurements. Loopback callers only, like every admin endpoint.
+/// </summary>
+/// <remarks>
+/// <c>?gc=true</c> first runs a full, blocking, compacting collection (twice, with the finalizers between),
+/// so the heap figures count live objects only: the load generator reads it before and after creating
+/// sessions to work out the bytes each one keeps. It stops the node for as long as the collection takes.
+/// </remarks>
+public static class NodeAdminApi
+{
+    public static IEndpointRouteBuilder MapNodeAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly);
+        admin.MapGet("/node", GetNode);
+        return app;
+    }
+
+    public static Ok<NodeStats> GetNode(SessionService sessions, bool gc = false)
+    {
+        if (gc)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+
+        using var process = Process.GetCurrentProcess();
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        ThreadPool.GetMinThreads(out var minWorkers, out _);
+        return TypedResults.Ok(new NodeStats(
+            $"{Environment.MachineName}:{Environment.ProcessId}",
+            Math.Round((DateTime.Now - process.StartTime).TotalSeconds, 1),
+            sessions.Host.ActivationCount,
+            new NodeMemory(
+                gc,
+                GC.GetTotalMemory(forceFullCollection: false),
+                info.HeapSizeBytes,
+                info.FragmentedBytes,
+                info.TotalCommittedBytes,
+                GC.GetTotalAllocatedBytes(precise: false),
+                [.. info.GenerationInfo.ToArray().Select(static g => g.SizeAfterBytes)],
+                [.. Enumerable.Range(0, GC.MaxGeneration + 1).Select(GC.CollectionCount)],
+                GCSettings.IsServerGC,
+                Environment.WorkingSet,
+                process.PrivateMemorySize64),
+            new NodeThreads(ThreadPool.ThreadCount, minWorkers, ThreadPool.PendingWorkItemCount, process.Threads.Count)));
+    }
+
+    /// <summary>The node's identity (machine and process id), uptime, live activations, memory and threads.</summary>
+    public sealed record NodeStats(string Node, double UptimeSeconds, int SessionActivations, NodeMemory Memory, NodeThreads Threads);
+
+    /// <summary>
+    /// <c>GcHeapBytes</c> is <see cref="GC.GetTotalMemory(bool)"/> (live objects after the last collection plus
+    /// what was allocated since); <c>HeapSizeBytes</c>, <c>FragmentedBytes</c>, <c>CommittedBytes</c> and the
+    /// generation sizes are from the last collection (<see cref="GC.GetGCMemoryInfo()"/>); generations are
+    /// gen0, gen1, gen2, large objects, pinned objects.
+    /// </summary>
+    public sealed record NodeMemory(
+        bool GcForced,
+        long GcHeapBytes,
+        long HeapSizeBytes,
+        long FragmentedBytes,
+        long CommittedBytes,
+        long AllocatedBytesTotal,
+        long[] GenerationSizeBytes,
+        int[] Collections,
+        bool ServerGc,
+        long WorkingSetBytes,
+        long PrivateBytes);
+
+    /// <summary>Thread-pool threads now, its configured minimum, work items waiting, and all threads of the process.</summary>
+    public sealed record NodeThreads(int ThreadPoolThreads, int ThreadPoolMinThreads, long PendingWorkItems, int ProcessThreads);
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AgentGateway.Silo.Tests.Infrastructure;
+
+namespace AgentGateway.Silo.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class NodeAdminTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task Node_Get_NamesThisProcess()
+    {
+        var node = await GetNodeAsync();
+
+        ((string?)node["node"]).ShouldBe($"{Environment.MachineName}:{Environment.ProcessId}");
+        ((double)node["uptimeSeconds"]!).ShouldBeGreaterThanOrEqualTo(0);
+        ((bool)node["memory"]!["gcForced"]!).ShouldBeFalse();
+        ((long)node["memory"]!["gcHeapBytes"]!).ShouldBeGreaterThan(0);
+        node["memory"]!["generationSizeBytes"]!.AsArray().Count.ShouldBe(5);
+        ((int)node["threads"]!["threadPoolThreads"]!).ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task Node_NewSessionCallsModel_SessionActivationsUpByOne()
+    {
+        // The shared node's clock stands still, so no activation is collected as idle between the two reads.
+        var before = (int)(await GetNodeAsync())["sessionActivations"]!;
+
+        using var response = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("haiku", "Say hello."));
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        ((int)(await GetNodeAsync())["sessionActivations"]!).ShouldBe(before + 1);
+    }
+
+    [Fact]
+    public async Task Node_GcTrue_RunsFullCollectionsBeforeAnswering()
+    {
+        var before = (int)(await GetNodeAsync())["memory"]!["collections"]![2]!;
+
+        var node = await GetNodeAsync("?gc=true");
+
+        ((bool)node["memory"]!["gcForced"]!).ShouldBeTrue();
+        ((int)node["memory"]!["collections"]![2]!).ShouldBeGreaterThanOrEqualTo(before + 2);
+    }
+
+    [Fact]
+    public async Task Node_CallerWithoutLoopbackAddress_Returns403AdminForbidden()
+    {
+        // The in-memory test server's requests carry no remote address (see AdminAccessTests).
+        await using var factory = new GatewayFactory();
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/admin/node?gc=true");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "admin-forbidden");
+    }
+
+    private async Task<JsonObject> GetNodeAsync(string query = "")
+    {
+        using var response = await gateway.Http.GetAsync("/admin/node" + query);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+}
