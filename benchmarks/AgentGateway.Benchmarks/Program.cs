@@ -11,12 +11,19 @@ namespace AgentGateway.Benchmarks;
 /// <c>AgentGateway.Benchmarks [BenchmarkDotNet args]</c>: the governance check in process against Redis (needs
 /// AGW_BENCH_REDIS_PORT; see benchmarks/run-benchmarks.sh). <c>AgentGateway.Benchmarks --handler [args]</c>: the
 /// Silo's request path step by step (no Redis). <c>AgentGateway.Benchmarks --breakers [args]</c>: the closed-breaker
-/// check against Polly's circuit breaker (no Redis).
+/// check against Polly's circuit breaker (no Redis). <c>AgentGateway.Benchmarks --idle-memory [sessions]</c>: the memory
+/// an idle session actor keeps (not BenchmarkDotNet; see <see cref="IdleSessionMemory"/>).
 /// </summary>
 internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--idle-memory")
+        {
+            // Not a BenchmarkDotNet run: a heap measurement in this process (see IdleSessionMemory).
+            return await IdleSessionMemory.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
         // In process: no generated project is rebuilt (others build in this tree at the same time), and every
         // benchmark of a class runs in this one process, with the same runtime settings, in the same run.
         var config = ManualConfig.Create(DefaultConfig.Instance)
