@@ -32,7 +32,9 @@ public sealed class SessionGovernor
         SessionId = sessionId;
         _options = options;
         _tokens = new RollingWindow<long>(options.Window, options.WindowBuckets);
-        _recentTasks = new Queue<ulong>(options.RecentTasks);
+        // Grows as tasks come (4, 8, 16, capped by RememberTask): most sessions hold few tasks, and an idle session
+        // keeps its queue.
+        _recentTasks = new Queue<ulong>();
     }
 
     public string SessionId { get; }

@@ -201,6 +201,22 @@ public sealed class SessionGovernorTests
     }
 
     [Fact]
+    public void TryAdmit_SeventeenTasksWithDefaultMemory_KeepsNewestSixteenInOrder()
+    {
+        // The queue of recent tasks starts empty and grows (4, 8, 16); the cap must hold across the growth.
+        var governor = NewGovernor();
+        var tasks = Enumerable.Range(1, 17).Select(i => TaskFingerprint.Compute(i, $"t{i}")).ToArray();
+        foreach (var task in tasks)
+        {
+            governor.TryAdmit(User(task), Now);
+        }
+
+        governor.ToState(1, Now).RecentTasks.ShouldBe(tasks[1..]);
+        governor.TryAdmit(User(tasks[16]), Now).LoopCount.ShouldBe(2);
+        governor.TryAdmit(User(tasks[0]), Now).LoopCount.ShouldBe(1);
+    }
+
+    [Fact]
     public void ToView_ReportsWireNames()
     {
         var governor = NewGovernor();
