@@ -53,7 +53,12 @@ internal sealed class Activation<TKey, TActor>
         {
             if (Volatile.Read(ref _started) == 0 && Interlocked.CompareExchange(ref _started, 1, 0) == 0)
             {
-                Completion = RunAsync();
+                // The loop outlives the message that started it: it must not hold on to that sender's execution
+                // context (a request's Activity, logging scopes, async locals) for the activation's whole life.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    Completion = RunAsync();
+                }
             }
 
             return EnqueueResult.Accepted;

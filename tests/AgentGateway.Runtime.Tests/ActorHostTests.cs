@@ -203,6 +203,27 @@ public sealed class ActorHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AskAsync_ActivatingSendersContext_NotKeptAliveByIdleActivation()
+    {
+        // A request that activates an actor must not leave its execution context (its Activity, logging scopes,
+        // async locals) held by the activation's parked loop for the activation's whole life.
+        var payload = await Task.Run(async () =>
+        {
+            var value = new object();
+            Ambient.Value = value;
+            await _host.AskAsync("a", 0, static (actor, _, _) => actor.CountAsync());
+            return new WeakReference(value);
+        });
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        _host.IsActive("a").ShouldBeTrue();
+        payload.IsAlive.ShouldBeFalse();
+    }
+
+    [Fact]
     public void Options_NonPositiveTimes_ReportEveryError()
     {
         var options = new ActorHostOptions { IdleTimeout = TimeSpan.Zero, CollectionInterval = TimeSpan.FromSeconds(-1) };
@@ -211,6 +232,8 @@ public sealed class ActorHostTests : IAsyncLifetime
 
         results.Select(r => r.MemberNames.Single()).Order().ShouldBe(["CollectionInterval", "IdleTimeout"]);
     }
+
+    private static readonly AsyncLocal<object?> Ambient = new();
 
     private ActorHost<string, ProbeActor> NewHost(ActorHostOptions options) =>
         new(key => new ProbeActor(key, _journal), options, _time);
