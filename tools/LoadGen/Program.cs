@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentGateway.LoadGen;
+using AgentGateway.LoadGen.Rest;
+using AgentGateway.LoadGen.Ws;
+
+// agent-loadgen MODE [options]: loads one gateway node on loopback and reports what it measured.
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Help.Text);
+    return args.Length == 0 ? 2 : 0;
+}
+
+ILoadMode mode;
+RunContext context;
+string? reportPath;
+CommandLine options;
+try
+{
+    options = new CommandLine(args[1..]);
+    var url = new Uri(options.String("url", "http://127.0.0.1:5080"));
+    if (!IsLoopback(url))
+    {
+        throw new ArgumentException($"--url must be a loopback address (127.0.0.1, [::1] or localhost); was {url}.");
+    }
+
+    mode = args[0] switch
+    {
+        "ws" => new WsMode(WsOptions.Read(options)),
+        "rest" => new RestMode(RestOptions.Read(options)),
+        _ => throw new ArgumentException($"Unknown mode '{args[0]}' (ws, rest)."),
+    };
+    reportPath = options.OptionalString("report");
+    context = new RunContext(url, options.OptionalInt("node-pid"), Console.Error, options.Flag("quiet"));
+    options.ThrowOnUnused();
+}
+catch (Exception ex) when (ex is ArgumentException or UriFormatException)
+{
+    await Console.Error.WriteLineAsync("agent-loadgen: " + ex.Message);
+    await Console.Error.WriteLineAsync("agent-loadgen --help lists the modes and options.");
+    return 2;
+}
+
+// Ctrl+C (or SIGTERM) ends the run early; the report still covers what ran.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+{
+    c.Cancel = true;
+    stop.Cancel();
+});
+
+var startedAt = DateTimeOffset.UtcNow;
+var result = await mode.RunAsync(context, stop.Token);
+mode.Render(result, Console.Out);
+
+if (reportPath is not null)
+{
+    var report = new
+    {
+        tool = "agent-loadgen",
+        mode = mode.Name,
+        startedAt,
+        endedAt = DateTimeOffset.UtcNow,
+        stoppedEarly = stop.IsCancellationRequested,
+        url = context.Url,
+        machine = new
+        {
+            name = Environment.MachineName,
+            processors = Environment.ProcessorCount,
+            os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        },
+        arguments = args,
+        result,
+    };
+    var json = JsonSerializer.Serialize(report, new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new TimeSpanSecondsConverter() },
+    });
+    await File.WriteAllTextAsync(reportPath, json);
+    await Console.Error.WriteLineAsync($"report: {Path.GetFullPath(reportPath)}");
+}
+
+return 0;
+
+static bool IsLoopback(Uri url) =>
+    url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+/// <summary>Durations in the JSON report as seconds (a number), not "00:00:05".</summary>
+internal sealed class TimeSpanSecondsConverter : JsonConverter<TimeSpan>
+{
+    public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => TimeSpan.FromSeconds(reader.GetDouble());
+
+    public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
+        => writer.WriteNumberValue(Math.Round(value.TotalSeconds, 3));
+}
+
+/// <summary>The usage text.</summary>
+internal static class Help
+{
+    public static string Text => string.Create(CultureInfo.InvariantCulture, $"""
+        agent-loadgen MODE [options]     load one gateway node on loopback; progress on stderr, report on stdout
+
+        common options
+          --url URL              the node (loopback only)                         [http://127.0.0.1:5080]
+          --report PATH          also write the report as JSON
+          --node-pid PID         the node's process: its CPU over the hold, RSS, threads, descriptors (/proc)
+          --quiet                no progress line
+
+        ws    concurrent chat sessions on GET /v1/sessions/ID/ws (docs/websocket.md), each streaming
+          --sessions N           sessions to open                                 [1000]
+          --rate R               connects a second during the ramp                [500]
+          --settle D             wait after the ramp before the hold              [5s]
+          --duration D           the hold: the measured window                    [30s]
+          --text T               each user_message's text                         [{WsOptions.DefaultText}]
+          --model M              model of each user_message                       [the node's default]
+          --stall D              a session with no token for longer is not streaming [5s]
+          --think D              pause after done before the next user_message    [0]
+          --fallback-pause D     pause after fallback (or session-busy) before the next [5s]
+          --connect-timeout D    [15s]    --close-timeout D  [15s]
+          --receive-buffer B     bytes per socket's receive buffer                [1024]
+          --session-prefix P     session ids are P-0, P-1, ...                    [lg-<random>]
+          --node-gc false        skip the full GC (GET /admin/node?gc=true) at the end of the hold
+
+        rest  N sessions x M non-streamed POST /v1/chat/completions (X-Session-Id), then idle
+          --sessions N           [10000]   --calls M  [1]   --concurrency C  [64]
+          --text T               [Say hello.] (each call appends "(call k)": a new task each call)
+          --model M              [haiku]
+          --warmup-sessions W    sessions called once before the first reading    [500]
+          --node-memory false    skip GET /admin/node?gc=true before and after (bytes per session)
+          --session-prefix P     [lg-<random>]
+
+        Durations: 30 (seconds), 30s, 500ms, 2m. Each client socket is a file descriptor: the soft limit is raised
+        to the hard one as needed (check ulimit -Hn). The node needs as many again in its own process.
+        Exit codes: 0 ran (see the report for errors), 2 bad options.
+        """);
+}
