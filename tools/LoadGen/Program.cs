@@ -13,6 +13,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     return args.Length == 0 ? 2 : 0;
 }
 
+if (args[0] == "table")
+{
+    return AgentGateway.LoadGen.Reporting.WsTable.Print(args[1..], Console.Out);
+}
+
 ILoadMode mode;
 RunContext context;
 string? reportPath;
@@ -141,6 +146,8 @@ internal static class Help
           --warmup-sessions W    sessions called once before the first reading    [500]
           --node-memory false    skip GET /admin/node?gc=true before and after (bytes per session)
           --session-prefix P     [lg-<random>]
+
+        table REPORT.json...     a Markdown table, one row per ws report (benchmarks/ws/run.sh)
 
         Durations: 30 (seconds), 30s, 500ms, 2m. Each client socket is a file descriptor: the soft limit is raised
         to the hard one as needed (check ulimit -Hn). The node needs as many again in its own process.

@@ -46,14 +46,16 @@ internal sealed class LatencyHistogram
             return new LatencySummary(0, null, null, null, null, null, null);
         }
 
+        // A bucket's midpoint may lie above the largest value recorded: percentiles never exceed the max.
+        var max = Math.Round(Volatile.Read(ref _maxMicros) / 1000.0, 3);
         return new LatencySummary(
             total,
             Math.Round(Volatile.Read(ref _sumMicros) / (double)total / 1000, 3),
-            Percentile(counts, total, 0.50),
-            Percentile(counts, total, 0.90),
-            Percentile(counts, total, 0.99),
-            Percentile(counts, total, 0.999),
-            Math.Round(Volatile.Read(ref _maxMicros) / 1000.0, 3));
+            Math.Min(max, Percentile(counts, total, 0.50)),
+            Math.Min(max, Percentile(counts, total, 0.90)),
+            Math.Min(max, Percentile(counts, total, 0.99)),
+            Math.Min(max, Percentile(counts, total, 0.999)),
+            max);
     }
 
     private static double Percentile(long[] counts, long total, double quantile)

@@ -41,6 +41,10 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
         using var adminHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var admin = new NodeAdminClient(adminHttp, context.Url);
 
+        // The node before any session: the baseline of the per-session figures.
+        var (adminBefore, _) = await admin.GetAsync(fullGc: options.NodeGc, stop).ConfigureAwait(false);
+        var nodeBefore = context.NodePid is { } pidBefore ? ProcessStats.Sample(pidBefore) : null;
+
         var sessions = new WsSession[options.Sessions];
         var running = new Task[options.Sessions];
         var wsBase = new UriBuilder(context.Url) { Scheme = context.Url.Scheme == "https" ? "wss" : "ws" }.Uri;
@@ -212,6 +216,8 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
             stats.FirstToken.Summarize(),
             new NodeFigures(
                 context.NodePid,
+                nodeBefore?.RssBytes,
+                adminBefore,
                 ProcessStats.CoresBetween(nodeAtStart, nodeAtEnd),
                 nodeAtEnd?.RssBytes,
                 nodeAtEnd?.Threads,
@@ -253,11 +259,11 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
               first token            {Row(r.FirstTokenLatency)}
             node{(node.Pid is { } pid ? $" (pid {pid})" : string.Empty)}
               CPU during hold           {Cores(node.CpuCoresDuringHold)}
-              RSS at hold end           {Mib(node.RssBytesAtHoldEnd)}
+              RSS before / at hold end  {Mib(node.RssBytesBeforeRamp)} / {Mib(node.RssBytesAtHoldEnd)}{PerSession(node.RssBytesBeforeRamp, node.RssBytesAtHoldEnd, r.OpenAtHoldEnd)}
               threads / descriptors     {node.ThreadsAtHoldEnd?.ToString(CultureInfo.InvariantCulture) ?? "-"} / {node.OpenDescriptorsAtHoldEnd?.ToString(CultureInfo.InvariantCulture) ?? "-"}
               session activations       {NodeAdminClient.Long(node.AdminAtHoldEnd, "sessionActivations")?.ToString("N0", CultureInfo.InvariantCulture) ?? "-"}
               GC heap at hold end       {Mib(NodeAdminClient.Long(node.AdminAtHoldEnd, "memory.gcHeapBytes"))}
-              GC heap after full GC     {Mib(NodeAdminClient.Long(node.AdminAfterFullGc, "memory.gcHeapBytes"))}{(node.AdminError is null ? string.Empty : "   (" + node.AdminError + ")")}
+              GC heap after full GC     {Mib(NodeAdminClient.Long(node.AdminBeforeRamp, "memory.gcHeapBytes"))} before / {Mib(NodeAdminClient.Long(node.AdminAfterFullGc, "memory.gcHeapBytes"))} at hold end{PerSession(NodeAdminClient.Long(node.AdminBeforeRamp, "memory.gcHeapBytes"), NodeAdminClient.Long(node.AdminAfterFullGc, "memory.gcHeapBytes"), r.OpenAtHoldEnd)}{(node.AdminError is null ? string.Empty : "   (" + node.AdminError + ")")}
             load generator
               CPU during hold           {Cores(r.LoadGenerator.CpuCoresDuringHold)}
               RSS at hold end           {Mib(r.LoadGenerator.RssBytesAtHoldEnd)}   GC heap {Mib(r.LoadGenerator.GcHeapBytesAtHoldEnd)}
@@ -270,6 +276,12 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
 
     internal static string Format(SortedDictionary<string, long> counts)
         => counts.Count == 0 ? "-" : string.Join(", ", counts.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key}: {c.Value:N0}")));
+
+    /// <summary>"   (N B per open session)" when both readings are there.</summary>
+    internal static string PerSession(long? before, long? after, int open)
+        => before is { } b && after is { } a && open > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"   ({(a - b) / (double)open:N0} B per open session)")
+            : string.Empty;
 
     internal static string Mib(long? bytes) => bytes is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b / 1048576.0:N1} MiB") : "-";
 

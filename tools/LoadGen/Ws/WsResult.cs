@@ -38,9 +38,14 @@ internal sealed record WsResult(
 /// <summary>One progress reading (once a second).</summary>
 internal sealed record WsSample(double Seconds, string Phase, int Connecting, int Open, int Streaming, long Tokens, double TokensPerSecond, long ConnectFailures);
 
-/// <summary>The node during the hold: its process (when its pid is given) and its own <c>/admin/node</c>.</summary>
+/// <summary>
+/// The node before the ramp (after a full GC) and during the hold: its process (when its pid is given) and its own
+/// <c>/admin/node</c>.
+/// </summary>
 internal sealed record NodeFigures(
     int? Pid,
+    long? RssBytesBeforeRamp,
+    JsonObject? AdminBeforeRamp,
     double? CpuCoresDuringHold,
     long? RssBytesAtHoldEnd,
     int? ThreadsAtHoldEnd,
