@@ -26,7 +26,7 @@ public sealed class SessionActor(
     public const int MaxWriteAttempts = 8;
 
     private readonly SessionGovernor _governor = new(sessionId, options);
-    private readonly StoredVersion<SessionState> _stored = new(store, sessionId, static s => s.Version, log.WriteConflict);
+    private readonly StoredVersion<SessionState> _stored = new(store, sessionId, static s => s.Version, log.WriteConflictCallback);
     private DateTimeOffset? _updatedAt;
 
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
