@@ -78,6 +78,13 @@ for level in $LEVELS; do
     >"$out/ws-$level.txt" 2>"$out/ws-$level.progress"
   cat "$out/ws-$level.txt"
   reports+=("$report")
+  if ! kill -0 "$silo_pid" 2>/dev/null; then
+    # The node ended during the level (it should still be running): say how, with its last log lines.
+    status=0; wait "$silo_pid" || status=$?
+    echo "!! the node (pid $silo_pid) ended during level $level with exit status $status; its log ends:" >&2
+    tail -5 "$out/silo-$level.log" >&2
+    silo_pid=
+  fi
   stop_node
 done
 

@@ -137,7 +137,8 @@ internal static class Help
           --connect-timeout D    [15s]    --close-timeout D  [15s]
           --receive-buffer B     bytes per socket's receive buffer                [1024]
           --session-prefix P     session ids are P-0, P-1, ...                    [lg-<random>]
-          --node-gc false        skip the full GC (GET /admin/node?gc=true) at the end of the hold
+          --node-gc false        skip the full GC (GET /admin/node?gc=true) before the ramp and at the end of the hold
+          --silent               connect and read only, never send a user_message (the cost of an idle socket)
 
         rest  N sessions x M non-streamed POST /v1/chat/completions (X-Session-Id), then idle
           --sessions N           [10000]   --calls M  [1]   --concurrency C  [64]

@@ -50,6 +50,21 @@ internal static partial class ProcessStats
         return Math.Round((second.Cpu - first.Cpu).TotalMilliseconds / (second.AtMilliseconds - first.AtMilliseconds), 3);
     }
 
+    /// <summary>CPU time of the whole machine so far (all cores: user, nice, system, irq, softirq, steal), or null.</summary>
+    public static TimeSpan? MachineBusy()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long Field(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds((Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8)) / (double)ClockTicks);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "sysconf")]
     private static partial long Sysconf(int name);
 }

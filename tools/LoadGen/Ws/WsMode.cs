@@ -141,11 +141,13 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
         var tokensAtStart = stats.Tokens;
         var nodeAtStart = context.NodePid is { } pid0 ? ProcessStats.Sample(pid0) : null;
         var selfAtStart = ProcessStats.Sample(Environment.ProcessId);
+        var machineAtStart = ProcessStats.MachineBusy();
         await Delay(options.Hold, stop).ConfigureAwait(false);
         var holdSeconds = (clock.Elapsed - holdStart).TotalSeconds;
         var tokensInHold = stats.Tokens - tokensAtStart;
         var nodeAtEnd = context.NodePid is { } pid1 ? ProcessStats.Sample(pid1) : null;
         var selfAtEnd = ProcessStats.Sample(Environment.ProcessId);
+        var machineAtEnd = ProcessStats.MachineBusy();
         var openAtEnd = stats.Open;
         var streamingAtEnd = CountStreaming(sessions, started, stallTicks);
         phase = "close";
@@ -225,7 +227,11 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
                 adminNow,
                 adminGc,
                 error),
-            new ProcessFigures(ProcessStats.CoresBetween(selfAtStart, selfAtEnd), selfAtEnd?.RssBytes, GC.GetTotalMemory(false)),
+            new ProcessFigures(
+                ProcessStats.CoresBetween(selfAtStart, selfAtEnd),
+                selfAtEnd?.RssBytes,
+                GC.GetTotalMemory(false),
+                OthersCores(machineAtEnd - machineAtStart, holdSeconds, ProcessStats.CoresBetween(nodeAtStart, nodeAtEnd), ProcessStats.CoresBetween(selfAtStart, selfAtEnd))),
             allSamples);
     }
 
@@ -267,6 +273,8 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
             load generator
               CPU during hold           {Cores(r.LoadGenerator.CpuCoresDuringHold)}
               RSS at hold end           {Mib(r.LoadGenerator.RssBytesAtHoldEnd)}   GC heap {Mib(r.LoadGenerator.GcHeapBytesAtHoldEnd)}
+            other processes
+              CPU during hold           {Cores(r.LoadGenerator.OthersCpuCoresDuringHold)}   (the machine's busy time less the node's and the load generator's)
             """));
     }
 
@@ -276,6 +284,11 @@ internal sealed class WsMode(WsOptions options) : ILoadMode
 
     internal static string Format(SortedDictionary<string, long> counts)
         => counts.Count == 0 ? "-" : string.Join(", ", counts.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key}: {c.Value:N0}")));
+
+    private static double? OthersCores(TimeSpan? machineBusy, double seconds, double? node, double? self)
+        => machineBusy is { } busy && seconds > 0
+            ? Math.Round(Math.Max(0, (busy.TotalSeconds / seconds) - (node ?? 0) - (self ?? 0)), 2)
+            : null;
 
     /// <summary>"   (N B per open session)" when both readings are there.</summary>
     internal static string PerSession(long? before, long? after, int open)

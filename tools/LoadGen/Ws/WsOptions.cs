@@ -15,7 +15,8 @@ internal sealed record WsOptions(
     TimeSpan CloseTimeout,
     int ReceiveBufferBytes,
     string SessionPrefix,
-    bool NodeGc)
+    bool NodeGc,
+    bool Silent)
 {
     /// <summary>A long, slow stream: every session receives one token a second for the whole run.</summary>
     public const string DefaultText = "[[sim:tokens=100000]] [[sim:pace=1000]]";
@@ -34,5 +35,6 @@ internal sealed record WsOptions(
         args.Duration("close-timeout", TimeSpan.FromSeconds(15)),
         args.Int("receive-buffer", 1024, 64, 1 << 20),
         args.String("session-prefix", "lg-" + Guid.NewGuid().ToString("N")[..8]),
-        args.Flag("node-gc", true));
+        args.Flag("node-gc", true),
+        args.Flag("silent"));
 }

@@ -54,5 +54,8 @@ internal sealed record NodeFigures(
     JsonObject? AdminAfterFullGc,
     string? AdminError);
 
-/// <summary>A process's CPU over the hold and its memory at the end (the load generator's own).</summary>
-internal sealed record ProcessFigures(double? CpuCoresDuringHold, long? RssBytesAtHoldEnd, long GcHeapBytesAtHoldEnd);
+/// <summary>
+/// The load generator's CPU over the hold and its memory at the end, and the CPU every other process on the machine
+/// used during the hold (the machine's busy time less the node's and the load generator's): other work measured with.
+/// </summary>
+internal sealed record ProcessFigures(double? CpuCoresDuringHold, long? RssBytesAtHoldEnd, long GcHeapBytesAtHoldEnd, double? OthersCpuCoresDuringHold);

@@ -207,8 +207,13 @@ internal sealed class WsSession(int index, Uri uri, WsOptions options, ReadOnlyM
 
                 break;
             case ServerMessageType.State:
-                // The first message on every connection: the session's state. The conversation starts now.
-                await SendUserMessageAsync(socket, TimeSpan.Zero, stop).ConfigureAwait(false);
+                // The first message on every connection: the session's state. The conversation starts now (unless the
+                // run measures silent sockets: connected, never speaking).
+                if (!options.Silent)
+                {
+                    await SendUserMessageAsync(socket, TimeSpan.Zero, stop).ConfigureAwait(false);
+                }
+
                 break;
             case ServerMessageType.UserMessage:
             case ServerMessageType.Pong:
