@@ -48,7 +48,8 @@ public sealed class WebSocketLimitsTests
             ["Chat:SendTimeout"] = "00:00:13",
             ["Governance:TokenBudget"] = "1000000000",
         });
-        await using var socket = await ChatSocket.ConnectAsync(node.Http.BaseAddress!, GatewayFixture.NewSessionId(), receiveBufferBytes: 4096);
+        var sessionId = GatewayFixture.NewSessionId();
+        await using var socket = await ChatSocket.ConnectAsync(node.Http.BaseAddress!, sessionId, receiveBufferBytes: 4096);
         await socket.ReceiveAsync();
         var stuck = node.Time.WhenTimerArmed(TimeSpan.FromSeconds(13));
 
@@ -56,6 +57,10 @@ public sealed class WebSocketLimitsTests
         // and the stream waits on it (the timer armed is that wait's deadline).
         await socket.SendUserMessageAsync("[[sim:tokens=1000000]]");
         await stuck;
+
+        // Held, not buffered: the stream has paid for a small part of the answer (what the buffers took) and waits.
+        var held = (long)(await node.GetSessionAsync(sessionId))["tokensInWindow"]!;
+        held.ShouldBeLessThan(500_000);
         node.Time.Advance(TimeSpan.FromSeconds(13));
 
         // What was in flight arrives, then the close frame with the documented code.
