@@ -331,16 +331,32 @@ public static class ChatProtocol
         return true;
     }
 
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? t_writer;
+
+    /// <summary>Encodes one message with this thread's reusable writer; the result is the only allocation.</summary>
     private static byte[] Write<T>(T state, Action<Utf8JsonWriter, T> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        var (buffer, json) = t_writer ??= NewWriter();
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        json.WriteStartObject();
+        body(json, state);
+        json.WriteEndObject();
+        json.Flush();
+        var message = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024)
         {
-            json.WriteStartObject();
-            body(json, state);
-            json.WriteEndObject();
+            // A large state message: don't keep its buffer on the thread.
+            t_writer = null;
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return message;
+    }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 }

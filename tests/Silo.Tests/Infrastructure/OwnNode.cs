@@ -23,6 +23,9 @@ public sealed class OwnNode : IAsyncDisposable
 
     public FakeTimeProvider Time => _factory.Time;
 
+    /// <summary>The node's services, to watch what it does from the inside.</summary>
+    public IServiceProvider Services => _factory.Services;
+
     /// <summary>POSTs a chat completion in a new session (so the loop limit never interferes).</summary>
     public Task<HttpResponseMessage> PostChatAsync(JsonObject body, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
