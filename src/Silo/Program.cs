@@ -13,6 +13,7 @@ var app = builder.Build();
 app.UseGatewayDefaults();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
+app.MapChatPage();
 return app.RunGateway();
 
 /// <summary>The entry point, visible to the test host.</summary>
