@@ -83,6 +83,7 @@ public class HandlerPathBenchmarks
             router,
             cache,
             Options.Create(new GatewayOptions()),
+            Options.Create(governance),
             metrics,
             TimeProvider.System,
             NullLogger<ChatCompletionsHandler>.Instance);

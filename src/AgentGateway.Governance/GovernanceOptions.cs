@@ -11,6 +11,7 @@ public sealed class GovernanceOptions : IValidatableObject
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromSeconds(60);
     public const int DefaultWindowBuckets = 10;
     public const int DefaultRecentTasks = 16;
+    public const int DefaultStreamGrantTokens = 256;
 
     /// <summary>Model calls allowed per task (since the human last spoke). Default 5.</summary>
     [Range(1, 100_000)]
@@ -30,6 +31,13 @@ public sealed class GovernanceOptions : IValidatableObject
     /// <summary>Task fingerprints remembered so a re-sent old history cannot start a new task. Default 16.</summary>
     [Range(1, 1024)]
     public int RecentTasks { get; set; } = DefaultRecentTasks;
+
+    /// <summary>
+    /// Tokens a streaming call takes from the budget at a time (the session actor is asked once per grant, not
+    /// per chunk). Unused tokens go back when the call settles. Default 256.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int StreamGrantTokens { get; set; } = DefaultStreamGrantTokens;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

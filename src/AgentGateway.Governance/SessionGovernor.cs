@@ -80,10 +80,41 @@ public sealed class SessionGovernor
         return new Admission(true, TripReason.None, false, LoopCount, reserved);
     }
 
-    /// <summary>Corrects the window by the difference between the call's real usage and its reservation.</summary>
+    /// <summary>
+    /// Charges a streaming call's next tokens to the window, in one step: a grant of up to
+    /// <see cref="StreamCharge.Wanted"/> tokens while the budget holds at least <see cref="StreamCharge.Needed"/>.
+    /// A chunk that does not fit trips the session with <see cref="TripReason.TokenVelocity"/>: the model produced
+    /// it, so its tokens are charged, but the stream must stop before it reaches the client.
+    /// </summary>
+    public TokenGrant TryCharge(in StreamCharge charge, DateTimeOffset now)
+    {
+        if (Status == SessionStatus.Tripped)
+        {
+            return new TokenGrant(false, 0, TripReason, false, 0);
+        }
+
+        var needed = Math.Max(0, charge.Needed);
+        var available = _options.TokenBudget - TokensInWindow(now);
+        if (needed > available)
+        {
+            _tokens.Add(now, needed);
+            Trip(TripReason.TokenVelocity, now);
+            return new TokenGrant(false, 0, TripReason.TokenVelocity, true, needed);
+        }
+
+        var granted = (int)Math.Min(Math.Max(charge.Wanted, needed), available);
+        if (granted > 0)
+        {
+            _tokens.Add(now, granted);
+        }
+
+        return new TokenGrant(true, granted, TripReason.None, false, granted);
+    }
+
+    /// <summary>Corrects the window by the difference between the call's real usage and what was charged for it.</summary>
     public void Settle(in CallSettlement settlement, DateTimeOffset now)
     {
-        var delta = settlement.TotalTokens - settlement.ReservedInputTokens;
+        var delta = settlement.TotalTokens - settlement.ChargedTokens;
         if (delta != 0)
         {
             _tokens.Add(now, delta);

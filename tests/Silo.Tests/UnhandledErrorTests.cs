@@ -32,6 +32,9 @@ public sealed class UnhandledErrorTests
         public Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken)
             => throw new InvalidOperationException(Secret);
 
+        public Task<TokenGrant> ChargeAsync(string sessionId, StreamCharge charge, CancellationToken cancellationToken)
+            => throw new InvalidOperationException(Secret);
+
         public void Settle(string sessionId, CallSettlement settlement) => throw new InvalidOperationException(Secret);
 
         public Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);

@@ -32,15 +32,30 @@ public sealed class SessionActor(
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
         => await ReloadAsync(cancellationToken).ConfigureAwait(false);
 
-    public async ValueTask<Admission> AdmitAsync(TurnInfo turn, CancellationToken cancellationToken)
+    public ValueTask<Admission> AdmitAsync(TurnInfo turn, CancellationToken cancellationToken)
+        => DecideAsync(turn, static (governor, t, now) => governor.TryAdmit(t, now), cancellationToken);
+
+    /// <summary>Charges a streaming call's next tokens (a grant, or a refusal that trips the session).</summary>
+    public ValueTask<TokenGrant> ChargeAsync(StreamCharge charge, CancellationToken cancellationToken)
+        => DecideAsync(charge, static (governor, c, now) => governor.TryCharge(c, now), cancellationToken);
+
+    /// <summary>
+    /// One governance decision in this turn: decide, write, and on a lost race reload and decide again. A refusal
+    /// of an already tripped session writes nothing (but rereads once, in case another node resumed it).
+    /// </summary>
+    private async ValueTask<TDecision> DecideAsync<TArg, TDecision>(
+        TArg argument,
+        Func<SessionGovernor, TArg, DateTimeOffset, TDecision> decide,
+        CancellationToken cancellationToken)
+        where TDecision : struct, IGovernanceDecision
     {
         await RefreshIfStaleAsync(cancellationToken).ConfigureAwait(false);
         var reloaded = false;
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var now = time.GetUtcNow();
-            var admission = _governor.TryAdmit(turn, now);
-            if (!admission.Allowed && !admission.NewlyTripped)
+            var decision = decide(_governor, argument, now);
+            if (!decision.Allowed && !decision.NewlyTripped)
             {
                 // Already tripped: nothing to write. Another node may have resumed it since we read it.
                 if (!reloaded && _stored.Version > 0 && await ReloadAsync(cancellationToken).ConfigureAwait(false))
@@ -49,17 +64,17 @@ public sealed class SessionActor(
                     continue;
                 }
 
-                return admission;
+                return decision;
             }
 
             if (await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
             {
-                if (admission.NewlyTripped)
+                if (decision.NewlyTripped)
                 {
-                    log.Tripped(sessionId, admission.TripReason, admission.LoopCount, _governor.TokensInWindow(now));
+                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now));
                 }
 
-                return admission;
+                return decision;
             }
 
             reloaded = await ReloadAsync(cancellationToken).ConfigureAwait(false);

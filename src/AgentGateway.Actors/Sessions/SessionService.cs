@@ -32,6 +32,9 @@ public sealed class SessionService : ISessionService, IAsyncDisposable
     public Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken)
         => _host.AskAsync(sessionId, turn, static (actor, t, ct) => actor.AdmitAsync(t, ct), cancellationToken);
 
+    public Task<TokenGrant> ChargeAsync(string sessionId, StreamCharge charge, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, charge, static (actor, c, ct) => actor.ChargeAsync(c, ct), cancellationToken);
+
     public void Settle(string sessionId, CallSettlement settlement)
         => _host.Tell(sessionId, settlement, static (actor, s) => actor.SettleAsync(s));
 

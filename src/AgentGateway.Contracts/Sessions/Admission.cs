@@ -11,14 +11,20 @@ public readonly record struct Admission(
     TripReason TripReason,
     bool NewlyTripped,
     int LoopCount,
-    int ReservedInputTokens)
+    int ReservedInputTokens) : IGovernanceDecision
 {
     public static Admission Refused(TripReason reason, bool newlyTripped, int loopCount) =>
         new(false, reason, newlyTripped, loopCount, 0);
 }
 
 /// <summary>What a model call really used, reported after it ends (successfully or not).</summary>
-public readonly record struct CallSettlement(int ReservedInputTokens, long InputTokens, long OutputTokens)
+/// <param name="ChargedTokens">
+/// Everything already charged to the window for this call: the input reservation plus any stream grants.
+/// The settlement adds the difference between the real usage and this.
+/// </param>
+/// <param name="InputTokens">Real (or, when unknown, estimated) input tokens.</param>
+/// <param name="OutputTokens">Real (or counted) output tokens.</param>
+public readonly record struct CallSettlement(long ChargedTokens, long InputTokens, long OutputTokens)
 {
     public long TotalTokens => InputTokens + OutputTokens;
 }

@@ -9,6 +9,12 @@ public interface ISessionService
     /// <summary>Checks and counts one model call in a single actor turn (reserving it durably).</summary>
     Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Charges a streaming call's next tokens to the session's velocity window in one actor turn: a grant, or a
+    /// refusal (the chunk does not fit: the session trips with token_velocity; or it was already tripped).
+    /// </summary>
+    Task<TokenGrant> ChargeAsync(string sessionId, StreamCharge charge, CancellationToken cancellationToken);
+
     /// <summary>Reports the call's real usage. One-way: the caller does not wait for it.</summary>
     void Settle(string sessionId, CallSettlement settlement);
 

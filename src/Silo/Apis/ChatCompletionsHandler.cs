@@ -2,12 +2,14 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Routing;
+using AgentGateway.Silo.Streaming;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
@@ -25,11 +27,13 @@ public sealed partial class ChatCompletionsHandler(
     ModelRouter router,
     AnswerCache cache,
     IOptions<GatewayOptions> options,
+    IOptions<GovernanceOptions> governance,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<ChatCompletionsHandler> logger)
 {
     private readonly GatewayOptions _options = options.Value;
+    private readonly int _grantTokens = governance.Value.StreamGrantTokens;
 
     public async Task<IResult> HandleAsync(HttpContext context)
     {
@@ -160,7 +164,7 @@ public sealed partial class ChatCompletionsHandler(
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
-        Settle(sessionId, admission, input, output);
+        Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
         metrics.ModelCall(routed.Model!, "ok");
 
         var message = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant);
@@ -210,7 +214,7 @@ public sealed partial class ChatCompletionsHandler(
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var first = true;
         long? input = null, output = null;
-        long chunks = 0;
+        var meter = new TokenMeter(sessions, sessionId, admission, _grantTokens);
         string? finish = null;
         var toolCalls = 0;
         var answer = new StringBuilder();
@@ -240,7 +244,12 @@ public sealed partial class ChatCompletionsHandler(
 
                 if (text is not null || calls is not null)
                 {
-                    chunks++;
+                    if (!await meter.TryPassAsync(TokenMeter.TokensOf(text, calls), aborted).ConfigureAwait(false))
+                    {
+                        await CutOffAsync(response, request, stream, meter, sessionId, id, created, first).ConfigureAwait(false);
+                        return Results.Empty;
+                    }
+
                     ChatCompletionWriter.WriteChunk(
                         response.BodyWriter,
                         new CompletionPayload(id, created, stream.Model, text, calls, null, null, null),
@@ -266,7 +275,7 @@ public sealed partial class ChatCompletionsHandler(
             LogStreamFailed(sessionId, stream.Model, ex);
             metrics.ModelCall(stream.Model, "failed_mid_stream");
             stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
-            Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+            Settle(sessionId, meter.Settlement(input, output));
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return Results.Empty;
@@ -275,11 +284,12 @@ public sealed partial class ChatCompletionsHandler(
         {
             // The client went away: charge what was produced so far.
             metrics.ModelCall(stream.Model, "cancelled");
-            Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+            Settle(sessionId, meter.Settlement(input, output));
             throw;
         }
 
-        Settle(sessionId, admission, input ?? admission.ReservedInputTokens, output ?? chunks);
+        var settlement = meter.Settlement(input, output);
+        Settle(sessionId, settlement);
         metrics.ModelCall(stream.Model, "ok");
         stream.Complete(StatusCodes.Status200OK);
         if (toolCalls == 0 && answer.Length > 0)
@@ -293,7 +303,7 @@ public sealed partial class ChatCompletionsHandler(
         {
             ChatCompletionWriter.WriteChunk(
                 response.BodyWriter,
-                new CompletionPayload(id, created, stream.Model, null, null, null, input ?? admission.ReservedInputTokens, output ?? chunks),
+                new CompletionPayload(id, created, stream.Model, null, null, null, settlement.InputTokens, settlement.OutputTokens),
                 role: false,
                 usageOnly: true);
         }
@@ -302,6 +312,44 @@ public sealed partial class ChatCompletionsHandler(
         await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
         metrics.Answered(stream.Route);
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// The live cut-off: the chunk in hand did not fit in the session's budget (the session has tripped). The
+    /// upstream call is cancelled, the chunk is dropped, and the stream ends with <c>finish_reason: "length"</c>
+    /// and the gateway's note of the trip.
+    /// </summary>
+    private async Task CutOffAsync(
+        HttpResponse response, ChatCompletionRequest request, RoutedStream stream, TokenMeter meter, string sessionId, string id, long created, bool first)
+    {
+        stream.Cancel();
+        var reason = meter.CutOff.ToWireName()!;
+        if (meter.NewlyTripped)
+        {
+            metrics.Tripped(reason);
+        }
+
+        metrics.ModelCall(stream.Model, "cut_off");
+        var settlement = meter.Settlement(null, null);
+        Settle(sessionId, settlement);
+        LogCutOff(sessionId, stream.Model, reason, meter.Delivered);
+        ChatCompletionWriter.WriteChunk(
+            response.BodyWriter,
+            new CompletionPayload(id, created, stream.Model, null, null, "length", null, null),
+            role: first,
+            cutOff: (reason, _options.FallbackMessage));
+        if (request.StreamOptions?.IncludeUsage == true)
+        {
+            ChatCompletionWriter.WriteChunk(
+                response.BodyWriter,
+                new CompletionPayload(id, created, stream.Model, null, null, null, settlement.InputTokens, settlement.OutputTokens),
+                role: false,
+                usageOnly: true);
+        }
+
+        ChatCompletionWriter.WriteDone(response.BodyWriter);
+        await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        metrics.Answered(stream.Route);
     }
 
     /// <summary>No model could answer: a cached answer to the same conversation if there is one, else the deterministic text.</summary>
@@ -358,12 +406,12 @@ public sealed partial class ChatCompletionsHandler(
         return Results.Empty;
     }
 
-    private void Settle(string sessionId, Admission admission, long input, long output)
+    private void Settle(string sessionId, CallSettlement settlement)
     {
-        metrics.Tokens(input, output);
+        metrics.Tokens(settlement.InputTokens, settlement.OutputTokens);
         try
         {
-            sessions.Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
+            sessions.Settle(sessionId, settlement);
         }
         catch (MailboxFullException ex)
         {
@@ -409,6 +457,9 @@ public sealed partial class ChatCompletionsHandler(
 
     [LoggerMessage(202, LogLevel.Warning, "Session {SessionId}: model {Model} failed mid-stream")]
     private partial void LogStreamFailed(string sessionId, string model, Exception exception);
+
+    [LoggerMessage(204, LogLevel.Warning, "Session {SessionId}: stream from {Model} cut off ({TripReason}) after {Delivered} tokens")]
+    private partial void LogCutOff(string sessionId, string model, string tripReason, long delivered);
 
     [LoggerMessage(203, LogLevel.Warning, "Session {SessionId}: usage settlement dropped (mailbox full)")]
     private partial void LogSettlementDropped(string sessionId, Exception exception);

@@ -71,7 +71,14 @@ public static class ChatCompletionWriter
 
     /// <summary>One SSE event <c>data: {chunk}\n\n</c>; <paramref name="role"/> is sent on the first chunk only.</summary>
     /// <param name="firstToolCallIndex">The stream-wide index of this chunk's first tool call (tool calls sent before it).</param>
-    public static void WriteChunk(IBufferWriter<byte> output, in CompletionPayload payload, bool role, bool usageOnly = false, int firstToolCallIndex = 0)
+    /// <param name="cutOff">A live cut-off: written as <c>"gateway": {"trip": …, "fallback": …}</c>, an extension clients ignore.</param>
+    public static void WriteChunk(
+        IBufferWriter<byte> output,
+        in CompletionPayload payload,
+        bool role,
+        bool usageOnly = false,
+        int firstToolCallIndex = 0,
+        (string Trip, string Fallback)? cutOff = null)
     {
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output, WriterOptions))
@@ -113,6 +120,14 @@ public static class ChatCompletionWriter
             if (usageOnly)
             {
                 WriteUsage(json, payload);
+            }
+
+            if (cutOff is { } note)
+            {
+                json.WriteStartObject("gateway");
+                json.WriteString("trip", note.Trip);
+                json.WriteString("fallback", note.Fallback);
+                json.WriteEndObject();
             }
 
             json.WriteEndObject();

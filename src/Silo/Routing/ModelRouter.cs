@@ -145,7 +145,7 @@ public sealed partial class ModelRouter
             {
                 var any = await updates.MoveNextAsync().ConfigureAwait(false);
                 timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                return (new RoutedStream(this, lease, model.LogicalName, route, updates, any, started, [linked, timeout]), null);
+                return (new RoutedStream(this, lease, model.LogicalName, route, updates, any, started, linked, timeout), null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || (timeout.IsCancellationRequested && !aborted.IsCancellationRequested))
             {
@@ -286,7 +286,8 @@ public sealed class RoutedStream(
     IAsyncEnumerator<ChatResponseUpdate> updates,
     bool hasFirst,
     long started,
-    IDisposable[] owned) : IAsyncDisposable
+    CancellationTokenSource call,
+    CancellationTokenSource timeout) : IAsyncDisposable
 {
     private bool _completed;
 
@@ -298,6 +299,13 @@ public sealed class RoutedStream(
 
     /// <summary>Whether <see cref="Updates"/> is positioned on a first update.</summary>
     public bool HasFirst { get; } = hasFirst;
+
+    /// <summary>Cancels the upstream call (a live cut-off); the breaker is not told it failed.</summary>
+    public void Cancel()
+    {
+        Complete(StatusCodes.Status499ClientClosedRequest);
+        call.Cancel();
+    }
 
     /// <summary>Reports the stream's outcome to the model's breaker, once.</summary>
     public void Complete(int status)
@@ -311,11 +319,9 @@ public sealed class RoutedStream(
 
     public async ValueTask DisposeAsync()
     {
-        Complete(499);
+        Complete(StatusCodes.Status499ClientClosedRequest);
         await Updates.DisposeAsync().ConfigureAwait(false);
-        foreach (var resource in owned)
-        {
-            resource.Dispose();
-        }
+        call.Dispose();
+        timeout.Dispose();
     }
 }
