@@ -91,6 +91,8 @@
     ownsTask: false,
     /** Tool calls to answer automatically once their model call is `done` (the node then waits for them). */
     autoQueue: [],
+    /** Whether the transcript keeps scrolling to the newest message (false while the reader has scrolled up). */
+    following: true,
   };
 
   // ---- session id and connection ---------------------------------------------------------------
@@ -488,8 +490,12 @@
 
   /** Follows the conversation unless the reader has scrolled up to read. */
   function keepScrolled() {
+    if (page.following) ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  }
+
+  function nearBottom() {
     const s = ui.scroller;
-    if (s.scrollHeight - s.scrollTop - s.clientHeight < 120) s.scrollTop = s.scrollHeight;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 40;
   }
 
   // ---- session facts, banner, errors -------------------------------------------------------------
@@ -523,6 +529,7 @@
       ? `The gateway makes no more model calls for this session until an operator resumes it (POST /admin/sessions/${page.sessionId}/resume).`
       : 'Every model and fallback failed for this call; try again later.';
     ui.banner.hidden = false;
+    keepScrolled(); // the banner takes room from the transcript
   }
 
   function hideBanner() {
@@ -592,6 +599,9 @@
     location.hash = 'session=' + newSessionId();
   });
   ui.errorDismiss.addEventListener('click', hideError);
+  ui.scroller.addEventListener('scroll', () => {
+    page.following = nearBottom();
+  });
   window.addEventListener('hashchange', joinSessionFromHash);
 
   joinSessionFromHash();
