@@ -42,6 +42,16 @@ public sealed partial class ChatPageTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Open_InvalidSessionInHash_NewSessionIdReplacesIt()
+    {
+        var chat = await ChatPage.OpenAsync(browser, "/#session=not%20a%20valid%20id!");
+
+        await Expect(chat.SessionId).ToHaveTextAsync(NewSessionIdPattern());
+        new Uri(chat.Page.Url).Fragment.ShouldBe("#session=" + await chat.SessionIdAsync());
+        await chat.CloseAsync();
+    }
+
+    [Fact]
     public async Task Say_PlainQuestion_AnswerStreamsInThenDoneShown()
     {
         var chat = await ChatPage.OpenAsync(browser);
@@ -144,6 +154,31 @@ public sealed partial class ChatPageTests(BrowserFixture browser)
         await Expect(chat.Done.Nth(1)).ToContainTextAsync("loop 2");
         await Expect(chat.ToolCalls.Nth(1).Locator("[data-testid=tool-result-send]")).ToBeVisibleAsync();
         await Expect(chat.Banner).ToBeHiddenAsync();
+        await chat.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Stop_DuringPacedStream_AnswerCutShortAndSessionIdle()
+    {
+        var chat = await ChatPage.OpenAsync(browser);
+        await chat.SayAsync("Go on [[sim:tokens=200]] [[sim:pace=100]]");
+        var streaming = chat.Page.Locator("#transcript [data-role=assistant][data-streaming=true] [data-testid=message-text]");
+        await Expect(streaming).ToHaveTextAsync(new Regex(@"^the agent gateway"));
+
+        await chat.Stop.ClickAsync();
+
+        await Expect(chat.Done).ToHaveAttributeAsync("data-finish-reason", "cancelled");
+        await Expect(chat.AssistantMessages).ToHaveAttributeAsync("data-streaming", "false");
+        await Expect(chat.AssistantMessages).ToHaveAttributeAsync("data-cut-off", "true");
+        await Expect(chat.Phase).ToHaveTextAsync("idle");
+        await Expect(chat.Banner).ToBeHiddenAsync();
+        var answer = (await chat.AssistantMessages.Locator("[data-testid=message-text]").TextContentAsync())!;
+        answer.Split(' ').Length.ShouldBeLessThan(200);
+
+        // The session is idle again: the next message is answered.
+        await chat.SayAsync("hello");
+        await Expect(chat.Done.Nth(1)).ToHaveAttributeAsync("data-finish-reason", "stop");
+        await Expect(chat.AssistantMessages.Nth(1).Locator("[data-testid=message-text]")).ToHaveTextAsync(ChatPage.DefaultAnswer);
         await chat.CloseAsync();
     }
 

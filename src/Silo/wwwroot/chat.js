@@ -255,6 +255,7 @@
     page.ownsTask = index >= 0;
     finishAssistant();
     page.autoQueue = [];
+    closeOpenToolCalls('not answered');
     if (!ui.banner.dataset.tripped) hideBanner(); // a new task clears "no model could answer", never a trip
     addMessage('user', message.text, message.model ? { model: message.model } : undefined);
     setPhase('streaming');
@@ -271,7 +272,9 @@
   }
 
   function onDone(message) {
+    const stopped = page.assistant;
     finishAssistant();
+    if (stopped && message.finish_reason === 'cancelled') stopped.dataset.cutOff = 'true';
     const usage = message.usage || {};
     const parts = [
       message.model,
@@ -302,6 +305,11 @@
       page.autoQueue = [];
       for (const call of queued) answerAutomatically(call);
     } else {
+      // Ended without tools to answer (or a stopped tool round): nothing waits for a result any more.
+      if (message.finish_reason === 'cancelled') {
+        closeOpenToolCalls('cancelled');
+      }
+
       setPhase('idle');
     }
   }
@@ -311,6 +319,7 @@
     finishAssistant();
     if (cutOff) cutOff.dataset.cutOff = 'true';
     page.autoQueue = [];
+    closeOpenToolCalls('not answered');
     const words = REASONS[message.reason] || message.reason;
     addMessage('gateway', message.text, { reason: message.reason, testid: 'fallback', note: words });
     if (TRIP_REASONS.has(message.reason)) {
@@ -330,7 +339,10 @@
 
   function onError(message) {
     showError(message.code, message.message);
-    if (message.code === 'tool-timeout') setPhase('idle');
+    if (message.code === 'tool-timeout') {
+      closeOpenToolCalls('no result in time');
+      setPhase('idle');
+    }
   }
 
   // ---- transcript --------------------------------------------------------------------------------
@@ -429,6 +441,15 @@
       page.autoQueue.push(entry);
     } else {
       offerManualAnswer(entry);
+    }
+  }
+
+  /** Tool calls still offering a field to answer by hand: their round is over, so the field goes. */
+  function closeOpenToolCalls(note) {
+    for (const form of ui.transcript.querySelectorAll('.tool-answer')) {
+      const item = form.closest('[data-testid=tool-call]');
+      form.remove();
+      if (item) item.querySelector('[data-testid=tool-call-status]').textContent = note;
     }
   }
 

@@ -52,10 +52,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A new page in a context of its own, with relative URLs resolved against the node.</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <summary>A new page in a context of its own, with relative URLs resolved against the shared node (or <paramref name="node"/>).</summary>
+    public async Task<IPage> NewPageAsync(Uri? node = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString() });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = (node ?? BaseAddress).ToString() });
         context.SetDefaultTimeout(15_000);
         return await context.NewPageAsync();
     }

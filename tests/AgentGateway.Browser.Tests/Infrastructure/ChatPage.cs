@@ -35,6 +35,8 @@ public sealed class ChatPage(IPage page)
 
     public ILocator Stop => Page.Locator("#stop");
 
+    public ILocator Reconnect => Page.Locator("#reconnect");
+
     public ILocator Banner => Page.Locator("#trip-banner");
 
     public ILocator Error => Page.Locator("#error");
@@ -52,9 +54,9 @@ public sealed class ChatPage(IPage page)
     public ILocator Fallbacks => Page.Locator("#transcript [data-testid=fallback]");
 
     /// <summary>Opens the page (at <paramref name="path"/>, e.g. <c>/#session=x</c>) and waits until its socket has its first state.</summary>
-    public static async Task<ChatPage> OpenAsync(BrowserFixture browser, string path = "/")
+    public static async Task<ChatPage> OpenAsync(BrowserFixture browser, string path = "/", Uri? node = null)
     {
-        var chat = new ChatPage(await browser.NewPageAsync());
+        var chat = new ChatPage(await browser.NewPageAsync(node));
         await chat.Page.GotoAsync(path);
         await chat.WaitConnectedAsync();
         return chat;
