@@ -124,7 +124,7 @@ internal sealed class Activation<TKey, TActor>
             {
                 if (item is DeactivateWorkItem<TActor> deactivate)
                 {
-                    if (reader.Count == 0 && _host.IsIdle(LastActiveTimestamp))
+                    if (reader.Count == 0 && _host.IsIdle(LastActiveTimestamp) && actor.CanDeactivate)
                     {
                         CloseAndRemove();
                         await DeactivateAsync(actor).ConfigureAwait(false);

@@ -14,6 +14,12 @@ public abstract class Actor
     /// <summary>Runs once, as the first turn, before any message is processed.</summary>
     public virtual ValueTask OnActivateAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Whether an idle activation may be collected now (read inside a turn). An actor that owns live resources
+    /// outside its turns (open sockets, a running call) keeps itself alive by returning false.
+    /// </summary>
+    public virtual bool CanDeactivate => true;
+
     /// <summary>Runs once, as the last turn, when the host collects an idle activation or shuts down.</summary>
     public virtual ValueTask OnDeactivateAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

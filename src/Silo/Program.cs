@@ -1,4 +1,5 @@
 using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Hosting;
 
 // One gateway node ("silo"): the OpenAI-compatible front end and the session actors in one process.
@@ -8,11 +9,13 @@ builder.AddGatewayDefaults();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
 builder.AddModelBreakers();
+builder.AddChatSockets();
 
 var app = builder.Build();
 app.UseGatewayDefaults();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
+app.MapChatSockets();
 app.MapChatPage();
 return app.RunGateway();
 

@@ -13,6 +13,7 @@ public sealed class FakeTimeProvider : TimeProvider
 
     private readonly object _gate = new();
     private readonly List<FakeTimer> _timers = [];
+    private readonly List<(TimeSpan DueTime, TaskCompletionSource Armed)> _armedWaiters = [];
     private DateTimeOffset _now;
     private long _sequence;
 
@@ -42,6 +43,21 @@ public sealed class FakeTimeProvider : TimeProvider
                 return _timers.Count(t => t.DueAt is not null);
             }
         }
+    }
+
+    /// <summary>
+    /// Completes when a timer is next armed (created or changed) to fall due exactly <paramref name="dueTime"/>
+    /// from now: how a test learns that the code under test has started waiting, without waiting itself.
+    /// </summary>
+    public Task WhenTimerArmed(TimeSpan dueTime)
+    {
+        var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _armedWaiters.Add((dueTime, armed));
+        }
+
+        return armed.Task;
     }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
@@ -116,6 +132,7 @@ public sealed class FakeTimeProvider : TimeProvider
                 _period = period;
                 DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
                 Sequence = owner.NextSequence();
+                owner._armedWaiters.RemoveAll(w => w.DueTime == dueTime && w.Armed.TrySetResult());
                 return true;
             }
         }

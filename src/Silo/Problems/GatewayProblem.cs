@@ -19,6 +19,7 @@ public sealed record GatewayProblem(int Status, string Code, string Title)
     public static readonly GatewayProblem InvalidTool = new(400, "invalid-tool", "A tool definition is malformed.");
     public static readonly GatewayProblem InvalidFaults = new(400, "invalid-faults", "The faults cannot be injected.");
     public static readonly GatewayProblem InvalidSessionId = new(400, "invalid-session-id", "The session id is not valid.");
+    public static readonly GatewayProblem WebSocketRequired = new(400, "websocket-required", "The endpoint needs a WebSocket upgrade.");
     public static readonly GatewayProblem UnknownModel = new(404, "unknown-model", "The model is not served by this gateway.");
     public static readonly GatewayProblem SessionNotFound = new(404, "session-not-found", "No such session.");
     public static readonly GatewayProblem NotFound = new(404, "not-found", "No such resource.");

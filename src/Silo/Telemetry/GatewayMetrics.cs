@@ -13,6 +13,8 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _breakerTransitions;
+    private readonly UpDownCounter<long> _sockets;
+    private readonly Counter<long> _socketsClosed;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -22,6 +24,8 @@ public sealed class GatewayMetrics
         _modelCalls = meter.CreateCounter<long>("gateway.model.calls", "{call}", "Model calls made, by model and outcome.");
         _tokens = meter.CreateCounter<long>("gateway.tokens", "{token}", "Tokens reported by models, by direction.");
         _breakerTransitions = meter.CreateCounter<long>("gateway.breaker.transitions", "{transition}", "Circuit breaker state changes, by model, state entered and reason.");
+        _sockets = meter.CreateUpDownCounter<long>("gateway.ws.connections", "{connection}", "Chat WebSockets open.");
+        _socketsClosed = meter.CreateCounter<long>("gateway.ws.closed", "{connection}", "Chat WebSockets closed, by the close code the node chose (0: the client closed or vanished).");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
     }
 
@@ -39,6 +43,14 @@ public sealed class GatewayMetrics
         new KeyValuePair<string, object?>("model", model),
         new KeyValuePair<string, object?>("to", to),
         new KeyValuePair<string, object?>("reason", reason));
+
+    public void SocketOpened() => _sockets.Add(1);
+
+    public void SocketClosed(int code)
+    {
+        _sockets.Add(-1);
+        _socketsClosed.Add(1, new KeyValuePair<string, object?>("code", code));
+    }
 
     public void Retried(string model) => _retries.Add(1, new KeyValuePair<string, object?>("model", model));
 

@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Text.Json;
+using AgentGateway.Contracts.Sessions;
+using Microsoft.Extensions.AI;
+
+namespace AgentGateway.Silo.Conversations;
+
+/// <summary>What a client may send over the chat socket.</summary>
+public enum ClientMessageType
+{
+    UserMessage,
+    ToolResult,
+    Cancel,
+    Ping,
+}
+
+/// <summary>One parsed client message (fields not used by its type are null).</summary>
+/// <param name="Id">A <c>ping</c>'s id as raw JSON, echoed in the <c>pong</c>.</param>
+public readonly record struct ClientMessage(ClientMessageType Type, string? Text, string? Model, string? CallId, string? Content, string? Id);
+
+/// <summary>An <c>error</c> message's stable code and its explanation.</summary>
+public readonly record struct ProtocolError(string Code, string Message);
+
+/// <summary>
+/// The chat socket's JSON messages (docs/websocket.md): parsing what clients send and writing what the node
+/// sends. Server messages are encoded once into a byte array and the same array is queued on every socket.
+/// </summary>
+public static class ChatProtocol
+{
+    public static class Codes
+    {
+        public const string InvalidJson = "invalid-json";
+        public const string UnknownType = "unknown-type";
+        public const string InvalidMessage = "invalid-message";
+        public const string BinaryNotSupported = "binary-not-supported";
+        public const string UnknownModel = "unknown-model";
+        public const string TurnInProgress = "turn-in-progress";
+        public const string UnknownToolCall = "unknown-tool-call";
+        public const string ToolTimeout = "tool-timeout";
+        public const string SessionBusy = "session-busy";
+    }
+
+    /// <summary>Close codes the node uses besides the standard ones.</summary>
+    public static class CloseCodes
+    {
+        public const int Idle = 4001;
+        public const int SlowConsumer = 4008;
+        public const int TooManySockets = 4029;
+    }
+
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClientMessage message, out ProtocolError error)
+    {
+        message = default;
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            document = JsonDocument.ParseValue(ref reader);
+            if (reader.Read())
+            {
+                throw new JsonException("Text follows the JSON value.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            error = new ProtocolError(Codes.InvalidJson, $"The message is not valid JSON: {ex.Message}");
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = new ProtocolError(Codes.InvalidJson, "The message must be a JSON object.");
+                return false;
+            }
+
+            if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            {
+                error = new ProtocolError(Codes.UnknownType, "The message has no string 'type'.");
+                return false;
+            }
+
+            var type = typeElement.GetString();
+            switch (type)
+            {
+                case "user_message":
+                    if (!TryString(root, "text", required: true, out var text, out error) || !TryString(root, "model", required: false, out var model, out error))
+                    {
+                        return false;
+                    }
+
+                    if (string.IsNullOrWhiteSpace(text))
+                    {
+                        error = new ProtocolError(Codes.InvalidMessage, "'text' must not be empty.");
+                        return false;
+                    }
+
+                    message = new ClientMessage(ClientMessageType.UserMessage, text, string.IsNullOrEmpty(model) ? null : model, null, null, null);
+                    break;
+                case "tool_result":
+                    if (!TryString(root, "call_id", required: true, out var callId, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!root.TryGetProperty("content", out var content) || content.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+                    {
+                        error = new ProtocolError(Codes.InvalidMessage, "'tool_result' needs 'content'.");
+                        return false;
+                    }
+
+                    var result = content.ValueKind == JsonValueKind.String ? content.GetString()! : content.GetRawText();
+                    message = new ClientMessage(ClientMessageType.ToolResult, null, null, callId, result, null);
+                    break;
+                case "cancel":
+                    message = new ClientMessage(ClientMessageType.Cancel, null, null, null, null, null);
+                    break;
+                case "ping":
+                    var id = root.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.String or JsonValueKind.Number
+                        ? idElement.GetRawText()
+                        : null;
+                    message = new ClientMessage(ClientMessageType.Ping, null, null, null, null, id);
+                    break;
+                default:
+                    error = new ProtocolError(Codes.UnknownType, $"Unknown message type '{type}'. Send user_message, tool_result, cancel or ping.");
+                    return false;
+            }
+        }
+
+        error = default;
+        return true;
+    }
+
+    public static byte[] UserMessage(string text, string model) => Write((text, model), static (json, m) =>
+    {
+        json.WriteString("type", "user_message");
+        json.WriteString("text", m.text);
+        json.WriteString("model", m.model);
+    });
+
+    public static byte[] Token(string text) => Write(text, static (json, t) =>
+    {
+        json.WriteString("type", "token");
+        json.WriteString("text", t);
+    });
+
+    public static byte[] ToolCall(FunctionCallContent call) => Write(call, static (json, c) =>
+    {
+        json.WriteString("type", "tool_call");
+        WriteCall(json, c);
+    });
+
+    public static byte[] Done(string finishReason, string? route, string? model, int loopCount, long inputTokens, long outputTokens)
+        => Write((finishReason, route, model, loopCount, inputTokens, outputTokens), static (json, d) =>
+        {
+            json.WriteString("type", "done");
+            json.WriteString("finish_reason", d.finishReason);
+            WriteStringOrNull(json, "route", d.route);
+            WriteStringOrNull(json, "model", d.model);
+            json.WriteNumber("loop_count", d.loopCount);
+            json.WriteStartObject("usage");
+            json.WriteNumber("input_tokens", d.inputTokens);
+            json.WriteNumber("output_tokens", d.outputTokens);
+            json.WriteEndObject();
+        });
+
+    public static byte[] Fallback(string reason, string text) => Write((reason, text), static (json, f) =>
+    {
+        json.WriteString("type", "fallback");
+        json.WriteString("reason", f.reason);
+        json.WriteString("text", f.text);
+    });
+
+    public static byte[] Error(string code, string message) => Write((code, message), static (json, e) =>
+    {
+        json.WriteString("type", "error");
+        json.WriteString("code", e.code);
+        json.WriteString("message", e.message);
+    });
+
+    public static byte[] Pong(string? id) => Write(id, static (json, i) =>
+    {
+        json.WriteString("type", "pong");
+        if (i is null)
+        {
+            json.WriteNull("id");
+        }
+        else
+        {
+            json.WritePropertyName("id");
+            json.WriteRawValue(i, skipInputValidation: true);
+        }
+    });
+
+    /// <summary>The first message on every connection: the session's governance view and the conversation so far.</summary>
+    public static byte[] State(SessionView session, string phase, IReadOnlyCollection<FunctionCallContent> pending, string partial, IReadOnlyList<ChatMessage> history)
+        => Write((session, phase, pending, partial, history), static (json, s) =>
+        {
+            json.WriteString("type", "state");
+            json.WriteStartObject("session");
+            json.WriteString("sessionId", s.session.SessionId);
+            json.WriteString("status", s.session.Status);
+            WriteStringOrNull(json, "tripReason", s.session.TripReason);
+            json.WriteNumber("loopCount", s.session.LoopCount);
+            json.WriteNumber("maxLoops", s.session.MaxLoops);
+            json.WriteNumber("modelCalls", s.session.ModelCalls);
+            json.WriteNumber("tokensInWindow", s.session.TokensInWindow);
+            json.WriteNumber("tokenBudget", s.session.TokenBudget);
+            json.WriteNumber("windowSeconds", s.session.WindowSeconds);
+            json.WriteEndObject();
+            json.WriteString("phase", s.phase);
+            json.WriteStartArray("pending_tool_calls");
+            foreach (var call in s.pending)
+            {
+                json.WriteStartObject();
+                WriteCall(json, call);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteString("partial", s.partial);
+            json.WriteStartArray("history");
+            foreach (var message in s.history)
+            {
+                WriteHistoryEntry(json, message);
+            }
+
+            json.WriteEndArray();
+        });
+
+    private static void WriteHistoryEntry(Utf8JsonWriter json, ChatMessage message)
+    {
+        json.WriteStartObject();
+        json.WriteString("role", message.Role.Value);
+        string? callId = null;
+        string? text = null;
+        List<FunctionCallContent>? calls = null;
+        foreach (var content in message.Contents)
+        {
+            switch (content)
+            {
+                case TextContent t:
+                    text = text is null ? t.Text : text + t.Text;
+                    break;
+                case FunctionCallContent call:
+                    (calls ??= []).Add(call);
+                    break;
+                case FunctionResultContent result:
+                    callId = result.CallId;
+                    text = result.Result?.ToString();
+                    break;
+            }
+        }
+
+        json.WriteString("text", text ?? string.Empty);
+        if (callId is not null)
+        {
+            json.WriteString("call_id", callId);
+        }
+
+        if (calls is not null)
+        {
+            json.WriteStartArray("tool_calls");
+            foreach (var call in calls)
+            {
+                json.WriteStartObject();
+                WriteCall(json, call);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteCall(Utf8JsonWriter json, FunctionCallContent call)
+    {
+        json.WriteString("call_id", call.CallId);
+        json.WriteString("name", call.Name);
+        json.WritePropertyName("arguments");
+        if (call.Arguments is null)
+        {
+            json.WriteStartObject();
+            json.WriteEndObject();
+        }
+        else
+        {
+            JsonSerializer.Serialize(json, call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
+        }
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static bool TryString(JsonElement root, string name, bool required, out string? value, out ProtocolError error)
+    {
+        value = null;
+        error = default;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                error = new ProtocolError(Codes.InvalidMessage, $"'{name}' is required.");
+                return false;
+            }
+
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = new ProtocolError(Codes.InvalidMessage, $"'{name}' must be a string.");
+            return false;
+        }
+
+        value = element.GetString();
+        return true;
+    }
+
+    private static byte[] Write<T>(T state, Action<Utf8JsonWriter, T> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            json.WriteStartObject();
+            body(json, state);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}
