@@ -321,6 +321,13 @@
     page.autoQueue = [];
     closeOpenToolCalls('not answered');
     const words = REASONS[message.reason] || message.reason;
+    if (message.reason === 'cancelled') {
+      // Not a refusal: the user stopped the answer, so the gateway's review message would only mislead.
+      append(element('li', { class: 'meta', 'data-testid': 'fallback', 'data-reason': 'cancelled' }, words));
+      setPhase('idle');
+      return;
+    }
+
     addMessage('gateway', message.text, { reason: message.reason, testid: 'fallback', note: words });
     if (TRIP_REASONS.has(message.reason)) {
       if (page.session) {
@@ -330,7 +337,7 @@
       }
 
       showBanner(message.reason, message.text);
-    } else if (message.reason !== 'cancelled') {
+    } else {
       showBanner(message.reason, message.text);
     }
 
