@@ -174,6 +174,23 @@ public sealed class ActorHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Collection_ActorThatCannotDeactivate_KeptUntilItCan()
+    {
+        await _host.AskAsync("a", 0, static (actor, _, _) => { actor.Busy = true; return ValueTask.FromResult(0); });
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        (await _host.LastCollection).ShouldBe(0);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        (await _host.LastCollection).ShouldBe(0);
+        _host.IsActive("a").ShouldBeTrue();
+
+        await _host.AskAsync("a", 0, static (actor, _, _) => { actor.Busy = false; return ValueTask.FromResult(0); });
+        _time.Advance(TimeSpan.FromMinutes(10));
+        (await _host.LastCollection).ShouldBe(1);
+        _journal.Events.ShouldBe(["activate a#1", "deactivate a#1"]);
+    }
+
+    [Fact]
     public async Task Collection_MessageArrivesWhileDeactivating_DeliveredToNewActivation()
     {
         await _host.AskAsync("a", 0, static (actor, _, _) => actor.CountAsync());

@@ -13,6 +13,11 @@ internal sealed class ProbeActor(string key, ProbeJournal journal) : Actor
 
     public int Turns { get; private set; }
 
+    /// <summary>Set by a turn: while true the actor refuses idle collection (it holds something outside its turns).</summary>
+    public bool Busy { get; set; }
+
+    public override bool CanDeactivate => !Busy;
+
     public List<int> Received { get; } = [];
 
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)

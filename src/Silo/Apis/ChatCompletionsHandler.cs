@@ -274,7 +274,7 @@ public sealed partial class ChatCompletionsHandler(
             // The stream has begun: nothing may be retried or replaced; end it with an error event.
             LogStreamFailed(sessionId, stream.Model, ex);
             metrics.ModelCall(stream.Model, "failed_mid_stream");
-            stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+            stream.Fail(ex);
             Settle(sessionId, meter.Settlement(input, output));
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);

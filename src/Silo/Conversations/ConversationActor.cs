@@ -392,7 +392,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+                    stream.Fail(ex);
                     context.Metrics.ModelCall(stream.Model, "failed_mid_stream");
                     kind = CallOutcomeKind.Failed;
                 }
