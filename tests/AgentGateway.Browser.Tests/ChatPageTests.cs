@@ -130,6 +130,33 @@ public sealed partial class ChatPageTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Say_EveryModelFails_NoModelBannerUntilTheNextTaskIsAnswered()
+    {
+        // A node of its own: failing models must not move the shared node's breakers.
+        await using var node = new GatewayNode(new Dictionary<string, string>
+        {
+            ["Breakers:ConsecutiveFailureThreshold"] = "100000",
+            ["Breakers:MinimumThroughput"] = "100000",
+        });
+        var chat = await ChatPage.OpenAsync(browser, node: node.StartOnKestrel());
+
+        await chat.SayAsync("Break everything [[sim:error=500]]");
+
+        await Expect(chat.Banner).ToBeVisibleAsync();
+        await Expect(chat.Banner).ToContainTextAsync("The answer was stopped");
+        await Expect(chat.Banner).ToContainTextAsync("no model could answer");
+        await Expect(chat.Banner).ToContainTextAsync(ChatPage.FallbackText);
+        await Expect(chat.Fallbacks).ToHaveAttributeAsync("data-reason", "model_unavailable");
+        await Expect(chat.Status).ToHaveTextAsync("active");
+
+        await chat.SayAsync("hello");
+
+        await Expect(chat.Banner).ToBeHiddenAsync();
+        await Expect(chat.AssistantMessages.Locator("[data-testid=message-text]")).ToHaveTextAsync([ChatPage.DefaultAnswer]);
+        await chat.CloseAsync();
+    }
+
+    [Fact]
     public async Task Say_LoopDirectiveWithAutoAnswerOff_ToolCallWaitsForAnswerByHand()
     {
         var chat = await ChatPage.OpenAsync(browser);
@@ -167,11 +194,8 @@ public sealed partial class ChatPageTests(BrowserFixture browser)
 
         await chat.Stop.ClickAsync();
 
-        // docs/websocket.md lists fallback reason "cancelled"; the node answers done with finish_reason "cancelled".
-        // The page shows either as the end of the stopped answer.
-        var stopped = chat.Page.Locator(
-            "#transcript [data-testid=done][data-finish-reason=cancelled], #transcript [data-testid=fallback][data-reason=cancelled]");
-        await Expect(stopped).ToHaveCountAsync(1);
+        await Expect(chat.Done).ToHaveAttributeAsync("data-finish-reason", "cancelled");
+        await Expect(chat.Fallbacks).ToHaveCountAsync(0);
         await Expect(chat.AssistantMessages).ToHaveAttributeAsync("data-streaming", "false");
         await Expect(chat.AssistantMessages).ToHaveAttributeAsync("data-cut-off", "true");
         await Expect(chat.Phase).ToHaveTextAsync("idle");

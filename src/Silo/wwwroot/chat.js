@@ -22,7 +22,6 @@
     loop_limit: 'loop limit reached',
     token_velocity: 'token velocity budget exceeded',
     model_unavailable: 'no model could answer',
-    cancelled: 'stopped by the user',
   };
 
   /** Reasons for which the node trips the session: it makes no more model calls until an operator resumes it. */
@@ -321,13 +320,6 @@
     page.autoQueue = [];
     closeOpenToolCalls('not answered');
     const words = REASONS[message.reason] || message.reason;
-    if (message.reason === 'cancelled') {
-      // Not a refusal: the user stopped the answer, so the gateway's review message would only mislead.
-      append(element('li', { class: 'meta', 'data-testid': 'fallback', 'data-reason': 'cancelled' }, words));
-      setPhase('idle');
-      return;
-    }
-
     addMessage('gateway', message.text, { reason: message.reason, testid: 'fallback', note: words });
     if (TRIP_REASONS.has(message.reason)) {
       if (page.session) {
