@@ -16,6 +16,7 @@ app.UseGatewayDefaults();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
 app.MapChatSockets();
+app.MapChatPage();
 return app.RunGateway();
 
 /// <summary>The entry point, visible to the test host.</summary>
