@@ -154,6 +154,13 @@ public static class ChatProtocol
         WriteCall(json, c);
     });
 
+    public static byte[] ToolResult(string callId, string content) => Write((callId, content), static (json, r) =>
+    {
+        json.WriteString("type", "tool_result");
+        json.WriteString("call_id", r.callId);
+        json.WriteString("content", r.content);
+    });
+
     public static byte[] Done(string finishReason, string? route, string? model, int loopCount, long inputTokens, long outputTokens)
         => Write((finishReason, route, model, loopCount, inputTokens, outputTokens), static (json, d) =>
         {
@@ -226,6 +233,21 @@ public static class ChatProtocol
             json.WriteStartArray("history");
             foreach (var message in s.history)
             {
+                if (message.Role == ChatRole.Tool)
+                {
+                    // One entry per result, so parallel tool calls each keep theirs.
+                    foreach (var result in message.Contents.OfType<FunctionResultContent>())
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("role", "tool");
+                        json.WriteString("text", result.Result?.ToString() ?? string.Empty);
+                        json.WriteString("call_id", result.CallId);
+                        json.WriteEndObject();
+                    }
+
+                    continue;
+                }
+
                 WriteHistoryEntry(json, message);
             }
 
@@ -236,7 +258,6 @@ public static class ChatProtocol
     {
         json.WriteStartObject();
         json.WriteString("role", message.Role.Value);
-        string? callId = null;
         string? text = null;
         List<FunctionCallContent>? calls = null;
         foreach (var content in message.Contents)
@@ -249,19 +270,10 @@ public static class ChatProtocol
                 case FunctionCallContent call:
                     (calls ??= []).Add(call);
                     break;
-                case FunctionResultContent result:
-                    callId = result.CallId;
-                    text = result.Result?.ToString();
-                    break;
             }
         }
 
         json.WriteString("text", text ?? string.Empty);
-        if (callId is not null)
-        {
-            json.WriteString("call_id", callId);
-        }
-
         if (calls is not null)
         {
             json.WriteStartArray("tool_calls");

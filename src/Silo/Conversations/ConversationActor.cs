@@ -223,6 +223,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             return;
         }
 
+        Broadcast(ChatProtocol.ToolResult(callId, content));
         if (_results.Count < _pendingCalls.Count)
         {
             return;

@@ -210,6 +210,7 @@
       case 'user_message': onUserMessage(message); break;
       case 'token': onToken(message); break;
       case 'tool_call': onToolCall(message); break;
+      case 'tool_result': onToolResult(message); break;
       case 'done': onDone(message); break;
       case 'fallback': onFallback(message); break;
       case 'error': onError(message); break;
@@ -461,6 +462,15 @@
     }
 
     return null;
+  }
+
+  /** A result was accepted (from this tab or another): the call shows as answered everywhere. */
+  function onToolResult(message) {
+    const entry = findToolCall(message.call_id);
+    if (!entry || entry.item.dataset.answered) return;
+    entry.item.dataset.answered = 'elsewhere';
+    entry.item.querySelector('.tool-answer')?.remove();
+    entry.status.textContent = 'answered: ' + String(message.content ?? '');
   }
 
   function answerAutomatically(entry) {
