@@ -1,4 +1,5 @@
 using AgentGateway.Providers.Models;
+using AgentGateway.Silo.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Conversations;
@@ -14,14 +15,8 @@ public sealed class ChatModelValidator(IOptions<ModelCatalogOptions> models) : I
             return ValidateOptionsResult.Success;
         }
 
-        Dictionary<string, ModelDefinition> served;
-        try
+        if (!ServedModels.TryRead(models, out var served))
         {
-            served = models.Value.Models;
-        }
-        catch (OptionsValidationException)
-        {
-            // The models' own errors are reported by their validator.
             return ValidateOptionsResult.Skip;
         }
 
