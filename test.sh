@@ -11,9 +11,9 @@ cd "$(dirname "$0")"
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
 
-# Debian packages the tests need. The suite needs none yet beyond the .NET SDK; later suites add
-# their servers here (redis-server, nginx, chromium) and start them below.
-APT_PACKAGES=()
+# Debian packages the tests need. Later suites add their servers here (redis-server, nginx) and
+# start them below.
+APT_PACKAGES=(chromium) # chromium: the browser tests' browser (Playwright never downloads one)
 
 apt_install() {
   [ "$#" -eq 0 ] && return 0

@@ -16,6 +16,7 @@ app.UseGatewayDefaults();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
 app.MapChatSockets();
+app.MapChatPage();
 app.MapNodeAdminApi();
 return app.RunGateway();
 

@@ -112,7 +112,6 @@ public sealed class BadInputTests(GatewayFixture gateway)
 
     [Theory]
     [InlineData("GET", "/v1/nope", HttpStatusCode.NotFound, "not-found")]
-    [InlineData("GET", "/", HttpStatusCode.NotFound, "not-found")]
     [InlineData("GET", "/v1/chat/completions", HttpStatusCode.MethodNotAllowed, "method-not-allowed")]
     [InlineData("DELETE", "/v1/models", HttpStatusCode.MethodNotAllowed, "method-not-allowed")]
     public async Task Routing_UnknownRouteOrMethod_ReturnsProblem(string method, string path, HttpStatusCode status, string code)

@@ -29,8 +29,35 @@ public sealed class MetricsTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Metrics_SocketCutOffAndOversizeClose_CountedByReasonAndCode()
+    {
+        const string velocityTrips = "gateway_session_trips_total{reason=\"token_velocity\"}";
+        const string tooBig = "gateway_ws_closed_total{code=\"1009\"}";
+        var before = await ScrapeAsync();
+
+        await using (var socket = await ChatSocket.ConnectAsync(gateway.BaseAddress, GatewayFixture.NewSessionId()))
+        {
+            await socket.ReceiveAsync();
+            await socket.SendUserMessageAsync("[[sim:tokens=20000]]");
+            await socket.ReceiveUntilAsync("fallback");
+            await socket.SendTextAsync(new string(' ', 70_000));
+            (await socket.ReceiveCloseAsync()).ShouldBe(1009);
+        }
+
+        var after = await ScrapeAsync();
+        (Value(after, velocityTrips) - Value(before, velocityTrips)).ShouldBe(1);
+        (Value(after, tooBig) - Value(before, tooBig)).ShouldBe(1);
+        after.ShouldContain("# TYPE gateway_ws_connections gauge");
+    }
+
+    [Fact]
     public async Task Metrics_Get_PrometheusTextFormat()
     {
+        using (var answered = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("haiku", "Say hello.")))
+        {
+            answered.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
         using var response = await gateway.Http.GetAsync("/metrics");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);

@@ -20,6 +20,10 @@ public sealed class StartupValidationTests
     [InlineData("Models:haiku:Provider", "nope", ProviderError)]
     [InlineData("Governance:Window", "00:00:00.5", "Governance:Window must be at least 1 second (was 00:00:00.5000000).")]
     [InlineData("Actors:MailboxCapacity", "0", "Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.")]
+    [InlineData("Chat:DefaultModel", "gpt-17", "Chat:DefaultModel 'gpt-17' is not a served model.")]
+    [InlineData("Chat:MaxMessageBytes", "10", "Chat:MaxMessageBytes: The field MaxMessageBytes must be between 1024 and 16777216.")]
+    [InlineData("Chat:IdleTimeout", "00:00:00", "Chat:IdleTimeout must be at least 00:00:01 (was 00:00:00).")]
+    [InlineData("Governance:StreamGrantTokens", "0", "Governance:StreamGrantTokens: The field StreamGrantTokens must be between 1 and 1000000.")]
     public async Task Start_OneBadSetting_ExitsWithCode2AndTheError(string key, string value, string error)
     {
         var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { [key] = value });

@@ -80,6 +80,7 @@ public sealed class WebSocketChatTests(GatewayFixture gateway)
         await socket.SendToolResultAsync((string)call["call_id"]!, "order 42 is late");
         var second = await socket.ReceiveUntilAsync("done");
 
+        second[0].ToJsonString().ShouldBe(new JsonObject { ["type"] = "tool_result", ["call_id"] = (string)call["call_id"]!, ["content"] = "order 42 is late" }.ToJsonString());
         second.OfType("tool_call").ShouldHaveSingleItem()["call_id"]!.ToString().ShouldNotBe((string)call["call_id"]!);
         ((int)second[^1]["loop_count"]!).ShouldBe(2);
         ((int)(await gateway.GetSessionAsync(sessionId))["loopCount"]!).ShouldBe(2);
@@ -184,6 +185,7 @@ public sealed class WebSocketChatTests(GatewayFixture gateway)
         ((long)state["session"]!["tokensInWindow"]!).ShouldBe(10);
         var history = state["history"]!.AsArray();
         history.Select(h => (string?)h!["role"]).ShouldBe(["user", "assistant"]);
+        history[1]!.AsObject().ContainsKey("tool_calls").ShouldBeFalse();
         ((string?)history[0]!["text"]).ShouldBe("Say hello.");
         ((string?)history[1]!["text"]).ShouldBe(Chat.DefaultAnswer);
     }

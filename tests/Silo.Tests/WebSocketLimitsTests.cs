@@ -1,4 +1,6 @@
+using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentGateway.Silo.Tests;
 
@@ -46,17 +48,40 @@ public sealed class WebSocketLimitsTests
         {
             ["Chat:SendQueueCapacity"] = "8",
             ["Chat:SendTimeout"] = "00:00:13",
+            ["Chat:IdleTimeout"] = "1.00:00:00",
             ["Governance:TokenBudget"] = "1000000000",
         });
-        await using var socket = await ChatSocket.ConnectAsync(node.Http.BaseAddress!, GatewayFixture.NewSessionId(), receiveBufferBytes: 4096);
+        var sessionId = GatewayFixture.NewSessionId();
+        await using var socket = await ChatSocket.ConnectAsync(node.Http.BaseAddress!, sessionId, receiveBufferBytes: 4096);
         await socket.ReceiveAsync();
-        var stuck = node.Time.WhenTimerArmed(TimeSpan.FromSeconds(13));
+        var closing = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.Services.GetRequiredService<ChatConversations>().Closing += c =>
+        {
+            if (c.SessionId == sessionId)
+            {
+                closing.TrySetResult(c.CloseCode);
+            }
+        };
+        var backlog = node.Time.WhenTimerArmed(TimeSpan.FromSeconds(13));
 
         // The client reads nothing while a million tokens stream: the TCP buffers fill, then the socket's queue,
-        // and the stream waits on it (the timer armed is that wait's deadline).
+        // and the stream waits on it. A timer armed for the full 13 s is a backlog that has just begun (the
+        // queue filled after running empty); each time one begins, the test lets 13 s pass. While the TCP
+        // buffers still take data the queue runs empty again and the clock restarts; once they are full the
+        // backlog never clears and the socket is closed.
         await socket.SendUserMessageAsync("[[sim:tokens=1000000]]");
-        await stuck;
-        node.Time.Advance(TimeSpan.FromSeconds(13));
+        long? held = null;
+        while (await Task.WhenAny(backlog, closing.Task).WaitAsync(TimeSpan.FromSeconds(60)) == backlog)
+        {
+            held ??= (long)(await node.GetSessionAsync(sessionId))["tokensInWindow"]!;
+            backlog = node.Time.WhenTimerArmed(TimeSpan.FromSeconds(13));
+            node.Time.Advance(TimeSpan.FromSeconds(13));
+        }
+
+        (await closing.Task).ShouldBe(4008);
+
+        // Held, not buffered: when the queue first filled, the stream had paid for a small part of the answer.
+        held.ShouldNotBeNull().ShouldBeLessThan(500_000);
 
         // What was in flight arrives, then the close frame with the documented code.
         (await socket.ReceiveCloseAsync()).ShouldBe(4008);

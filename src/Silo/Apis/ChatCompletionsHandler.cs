@@ -223,28 +223,13 @@ public sealed partial class ChatCompletionsHandler(
             while (more)
             {
                 var update = updates.Current;
-                string? text = null;
-                List<FunctionCallContent>? calls = null;
-                foreach (var content in update.Contents)
+                var part = StreamedUpdate.Read(update);
+                input = part.InputTokens ?? input;
+                output = part.OutputTokens ?? output;
+                var (text, calls) = (part.Text, part.ToolCalls);
+                if (part.HasContent)
                 {
-                    switch (content)
-                    {
-                        case TextContent { Text.Length: > 0 } t:
-                            text = text is null ? t.Text : text + t.Text;
-                            break;
-                        case FunctionCallContent call:
-                            (calls ??= []).Add(call);
-                            break;
-                        case UsageContent usage:
-                            input = usage.Details.InputTokenCount ?? input;
-                            output = usage.Details.OutputTokenCount ?? output;
-                            break;
-                    }
-                }
-
-                if (text is not null || calls is not null)
-                {
-                    if (!await meter.TryPassAsync(TokenMeter.TokensOf(text, calls), aborted).ConfigureAwait(false))
+                    if (!await meter.TryPassAsync(part.Tokens, aborted).ConfigureAwait(false))
                     {
                         await CutOffAsync(response, request, stream, meter, sessionId, id, created, first).ConfigureAwait(false);
                         return Results.Empty;
@@ -274,7 +259,7 @@ public sealed partial class ChatCompletionsHandler(
             // The stream has begun: nothing may be retried or replaced; end it with an error event.
             LogStreamFailed(sessionId, stream.Model, ex);
             metrics.ModelCall(stream.Model, "failed_mid_stream");
-            stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+            stream.Fail(ex);
             Settle(sessionId, meter.Settlement(input, output));
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -298,19 +283,7 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
-        ChatCompletionWriter.WriteChunk(response.BodyWriter, new CompletionPayload(id, created, stream.Model, null, null, finish, null, null), role: first);
-        if (request.StreamOptions?.IncludeUsage == true)
-        {
-            ChatCompletionWriter.WriteChunk(
-                response.BodyWriter,
-                new CompletionPayload(id, created, stream.Model, null, null, null, settlement.InputTokens, settlement.OutputTokens),
-                role: false,
-                usageOnly: true);
-        }
-
-        ChatCompletionWriter.WriteDone(response.BodyWriter);
-        await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
-        metrics.Answered(stream.Route);
+        await EndStreamAsync(response, request, stream, id, created, first, finish, settlement, cutOff: null, aborted).ConfigureAwait(false);
         return Results.Empty;
     }
 
@@ -333,11 +306,28 @@ public sealed partial class ChatCompletionsHandler(
         var settlement = meter.Settlement(null, null);
         Settle(sessionId, settlement);
         LogCutOff(sessionId, stream.Model, reason, meter.Delivered);
+        await EndStreamAsync(response, request, stream, id, created, first, "length", settlement, (reason, _options.FallbackMessage), CancellationToken.None)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The stream's last chunks: the finish reason (with a cut-off's note), usage when asked for, then <c>[DONE]</c>.</summary>
+    private async Task EndStreamAsync(
+        HttpResponse response,
+        ChatCompletionRequest request,
+        RoutedStream stream,
+        string id,
+        long created,
+        bool first,
+        string finish,
+        CallSettlement settlement,
+        (string Trip, string Fallback)? cutOff,
+        CancellationToken cancellationToken)
+    {
         ChatCompletionWriter.WriteChunk(
             response.BodyWriter,
-            new CompletionPayload(id, created, stream.Model, null, null, "length", null, null),
+            new CompletionPayload(id, created, stream.Model, null, null, finish, null, null),
             role: first,
-            cutOff: (reason, _options.FallbackMessage));
+            cutOff: cutOff);
         if (request.StreamOptions?.IncludeUsage == true)
         {
             ChatCompletionWriter.WriteChunk(
@@ -348,7 +338,7 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         ChatCompletionWriter.WriteDone(response.BodyWriter);
-        await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
         metrics.Answered(stream.Route);
     }
 

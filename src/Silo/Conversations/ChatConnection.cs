@@ -26,12 +26,16 @@ public sealed partial class ChatConnection : IAsyncDisposable
     private readonly CancellationTokenSource _aborted = new();
     private ITimer? _closeDeadline;
     private TaskCompletionSource? _spaceWaiter;
+    private long _backlogSince;
     private int _closing;
     private int _closeCode;
     private string _closeReason = string.Empty;
 
-    public ChatConnection(string sessionId, WebSocket socket, ChatSocketOptions options, TimeProvider time, ILogger logger)
+    private readonly Action<ChatConnection>? _onClosing;
+
+    public ChatConnection(string sessionId, WebSocket socket, ChatSocketOptions options, TimeProvider time, ILogger logger, Action<ChatConnection>? onClosing = null)
     {
+        _onClosing = onClosing;
         SessionId = sessionId;
         _socket = socket;
         _options = options;
@@ -71,8 +75,9 @@ public sealed partial class ChatConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits while the send queue is at its capacity (a stream's backpressure). A queue that stays full for
-    /// <see cref="ChatSocketOptions.SendTimeout"/> closes the socket with 4008 and the wait ends.
+    /// Waits while the send queue is at its capacity (a stream's backpressure). A socket whose backlog has not
+    /// cleared (its queue never ran empty) for <see cref="ChatSocketOptions.SendTimeout"/> since it first filled
+    /// is closed with 4008, and the wait ends.
     /// </summary>
     public ValueTask WaitForSpaceAsync()
     {
@@ -86,6 +91,20 @@ public sealed partial class ChatConnection : IAsyncDisposable
 
     private async Task WaitSlowAsync()
     {
+        var since = Volatile.Read(ref _backlogSince);
+        if (since == 0)
+        {
+            since = _time.GetTimestamp();
+            Interlocked.CompareExchange(ref _backlogSince, since, 0);
+        }
+
+        var left = _options.SendTimeout - _time.GetElapsedTime(since);
+        if (left <= TimeSpan.Zero)
+        {
+            Close(ChatProtocol.CloseCodes.SlowConsumer, "send queue full: the client is not reading");
+            return;
+        }
+
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _spaceWaiter, waiter);
         if (Queued < _options.SendQueueCapacity || Volatile.Read(ref _closing) != 0)
@@ -95,7 +114,7 @@ public sealed partial class ChatConnection : IAsyncDisposable
 
         try
         {
-            await waiter.Task.WaitAsync(_options.SendTimeout, _time).ConfigureAwait(false);
+            await waiter.Task.WaitAsync(left, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -117,6 +136,7 @@ public sealed partial class ChatConnection : IAsyncDisposable
         Interlocked.Exchange(ref _spaceWaiter, null)?.TrySetResult();
         _closeDeadline = _time.CreateTimer(static state => ((ChatConnection)state!).Abort(), this, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
         LogClosing(SessionId, code, reason);
+        _onClosing?.Invoke(this);
     }
 
     /// <summary>Runs the connection until it closes: <paramref name="onMessage"/> gets each complete text message, one at a time.</summary>
@@ -228,6 +248,9 @@ public sealed partial class ChatConnection : IAsyncDisposable
                 {
                     break;
                 }
+
+                // The client has caught up: its backlog clock starts again.
+                Volatile.Write(ref _backlogSince, 0);
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

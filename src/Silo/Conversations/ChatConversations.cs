@@ -137,13 +137,16 @@ public sealed class ChatConversations : IAsyncDisposable
     /// <summary>Conversations live on this node.</summary>
     public int ConversationCount => _host.ActivationCount;
 
+    /// <summary>Raised when the node starts closing a socket (its <see cref="ChatConnection.CloseCode"/> is set), or the client closed it.</summary>
+    public event Action<ChatConnection>? Closing;
+
     /// <summary>Raised when a socket has closed, with the code the node chose (0: the client closed or vanished).</summary>
     public event Action<ChatConnection>? Closed;
 
     /// <summary>Serves one accepted socket until it closes.</summary>
     public async Task RunAsync(string sessionId, WebSocket socket)
     {
-        var connection = new ChatConnection(sessionId, socket, _context.Options, _context.Time, _connectionLogger);
+        var connection = new ChatConnection(sessionId, socket, _context.Options, _context.Time, _connectionLogger, c => Closing?.Invoke(c));
         _open.TryAdd(connection, 0);
         _context.Metrics.SocketOpened();
         var attached = false;

@@ -154,6 +154,13 @@ public static class ChatProtocol
         WriteCall(json, c);
     });
 
+    public static byte[] ToolResult(string callId, string content) => Write((callId, content), static (json, r) =>
+    {
+        json.WriteString("type", "tool_result");
+        json.WriteString("call_id", r.callId);
+        json.WriteString("content", r.content);
+    });
+
     public static byte[] Done(string finishReason, string? route, string? model, int loopCount, long inputTokens, long outputTokens)
         => Write((finishReason, route, model, loopCount, inputTokens, outputTokens), static (json, d) =>
         {
@@ -226,6 +233,21 @@ public static class ChatProtocol
             json.WriteStartArray("history");
             foreach (var message in s.history)
             {
+                if (message.Role == ChatRole.Tool)
+                {
+                    // One entry per result, so parallel tool calls each keep theirs.
+                    foreach (var result in message.Contents.OfType<FunctionResultContent>())
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("role", "tool");
+                        json.WriteString("text", result.Result?.ToString() ?? string.Empty);
+                        json.WriteString("call_id", result.CallId);
+                        json.WriteEndObject();
+                    }
+
+                    continue;
+                }
+
                 WriteHistoryEntry(json, message);
             }
 
@@ -236,7 +258,6 @@ public static class ChatProtocol
     {
         json.WriteStartObject();
         json.WriteString("role", message.Role.Value);
-        string? callId = null;
         string? text = null;
         List<FunctionCallContent>? calls = null;
         foreach (var content in message.Contents)
@@ -249,19 +270,10 @@ public static class ChatProtocol
                 case FunctionCallContent call:
                     (calls ??= []).Add(call);
                     break;
-                case FunctionResultContent result:
-                    callId = result.CallId;
-                    text = result.Result?.ToString();
-                    break;
             }
         }
 
         json.WriteString("text", text ?? string.Empty);
-        if (callId is not null)
-        {
-            json.WriteString("call_id", callId);
-        }
-
         if (calls is not null)
         {
             json.WriteStartArray("tool_calls");
@@ -331,16 +343,32 @@ public static class ChatProtocol
         return true;
     }
 
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? t_writer;
+
+    /// <summary>Encodes one message with this thread's reusable writer; the result is the only allocation.</summary>
     private static byte[] Write<T>(T state, Action<Utf8JsonWriter, T> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        var (buffer, json) = t_writer ??= NewWriter();
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        json.WriteStartObject();
+        body(json, state);
+        json.WriteEndObject();
+        json.Flush();
+        var message = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024)
         {
-            json.WriteStartObject();
-            body(json, state);
-            json.WriteEndObject();
+            // A large state message: don't keep its buffer on the thread.
+            t_writer = null;
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return message;
+    }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 }

@@ -10,6 +10,7 @@ public static class ChatSocketApi
     public static WebApplicationBuilder AddChatSockets(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<ChatSocketOptions>(builder.Configuration, ChatSocketOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<ChatSocketOptions>, ChatModelValidator>();
         builder.Services.AddSingleton<ChatConversations>();
         return builder;
     }

@@ -18,7 +18,7 @@ public sealed class ChatSocketOptions : IValidatableObject
     [Range(8, 1_000_000)]
     public int SendQueueCapacity { get; set; } = 512;
 
-    /// <summary>How long a socket's queue may stay full (the client not reading) before it is closed with 4008. Default 10 s.</summary>
+    /// <summary>How long a socket may stay behind (its queue filled and not since run empty) before it is closed with 4008. Default 10 s.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a pending tool call waits for its <c>tool_result</c>. Default 60 s.</summary>

@@ -223,6 +223,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             return;
         }
 
+        Broadcast(ChatProtocol.ToolResult(callId, content));
         if (_results.Count < _pendingCalls.Count)
         {
             return;
@@ -330,28 +331,12 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                     while (more)
                     {
                         var update = stream.Updates.Current;
-                        string? delta = null;
-                        List<FunctionCallContent>? calls = null;
-                        foreach (var content in update.Contents)
+                        var part = StreamedUpdate.Read(update);
+                        input = part.InputTokens ?? input;
+                        output = part.OutputTokens ?? output;
+                        if (part.HasContent)
                         {
-                            switch (content)
-                            {
-                                case TextContent { Text.Length: > 0 } t:
-                                    delta = delta is null ? t.Text : delta + t.Text;
-                                    break;
-                                case FunctionCallContent c:
-                                    (calls ??= []).Add(c);
-                                    break;
-                                case UsageContent usage:
-                                    input = usage.Details.InputTokenCount ?? input;
-                                    output = usage.Details.OutputTokenCount ?? output;
-                                    break;
-                            }
-                        }
-
-                        if (delta is not null || calls is not null)
-                        {
-                            if (!await meter.TryPassAsync(TokenMeter.TokensOf(delta, calls), call.Token).ConfigureAwait(false))
+                            if (!await meter.TryPassAsync(part.Tokens, call.Token).ConfigureAwait(false))
                             {
                                 stream.Cancel();
                                 kind = CallOutcomeKind.CutOff;
@@ -364,13 +349,13 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                                 break;
                             }
 
-                            if (delta is not null)
+                            if (part.Text is { } delta)
                             {
                                 text.Append(delta);
                                 await BroadcastTokenAsync(delta).ConfigureAwait(false);
                             }
 
-                            if (calls is not null)
+                            if (part.ToolCalls is { } calls)
                             {
                                 (toolCalls ??= []).AddRange(calls);
                             }
@@ -392,7 +377,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    stream.Complete(ex is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+                    stream.Fail(ex);
                     context.Metrics.ModelCall(stream.Model, "failed_mid_stream");
                     kind = CallOutcomeKind.Failed;
                 }

@@ -307,6 +307,21 @@ public sealed class RoutedStream(
         call.Cancel();
     }
 
+    /// <summary>
+    /// The stream broke off with <paramref name="error"/>: the model's fault (its breaker counts it) unless the
+    /// gateway itself could not go on (a session too busy to charge the next chunk), which only cancels it.
+    /// </summary>
+    public void Fail(Exception error)
+    {
+        if (error is AgentGateway.Runtime.MailboxFullException)
+        {
+            Cancel();
+            return;
+        }
+
+        Complete(error is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+    }
+
     /// <summary>Reports the stream's outcome to the model's breaker, once.</summary>
     public void Complete(int status)
     {

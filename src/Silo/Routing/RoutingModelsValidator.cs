@@ -1,4 +1,5 @@
 using AgentGateway.Providers.Models;
+using AgentGateway.Silo.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Routing;
@@ -9,14 +10,8 @@ public sealed class RoutingModelsValidator(IOptions<ModelCatalogOptions> models)
     public ValidateOptionsResult Validate(string? name, RoutingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Dictionary<string, ModelDefinition> served;
-        try
+        if (!ServedModels.TryRead(models, out var served))
         {
-            served = models.Value.Models;
-        }
-        catch (OptionsValidationException)
-        {
-            // The models' own errors are reported by their validator; checking chains against them would repeat them.
             return ValidateOptionsResult.Skip;
         }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.TestSupport;
@@ -22,6 +23,9 @@ public sealed class OwnNode : IAsyncDisposable
 
     public FakeTimeProvider Time => _factory.Time;
 
+    /// <summary>The node's services, to watch what it does from the inside.</summary>
+    public IServiceProvider Services => _factory.Services;
+
     /// <summary>POSTs a chat completion in a new session (so the loop limit never interferes).</summary>
     public Task<HttpResponseMessage> PostChatAsync(JsonObject body, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
@@ -31,6 +35,14 @@ public sealed class OwnNode : IAsyncDisposable
         };
         request.Headers.Add("X-Session-Id", GatewayFixture.NewSessionId());
         return Http.SendAsync(request, completion);
+    }
+
+    /// <summary>The session as GET /admin/sessions/{id} returns it (asserting 200).</summary>
+    public async Task<JsonObject> GetSessionAsync(string sessionId)
+    {
+        using var response = await Http.GetAsync($"/admin/sessions/{sessionId}");
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
     public async ValueTask DisposeAsync()
