@@ -305,7 +305,6 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
     private async Task RunCallAsync(ModelCall call)
     {
         var meter = new TokenMeter(context.Sessions, sessionId, call.Admission, context.StreamGrantTokens);
-        var text = new StringBuilder();
         List<FunctionCallContent>? toolCalls = null;
         long? input = null, output = null;
         string? finish = null, route = null, model = null;
@@ -351,7 +350,6 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
 
                             if (part.Text is { } delta)
                             {
-                                text.Append(delta);
                                 await BroadcastTokenAsync(delta).ConfigureAwait(false);
                             }
 
@@ -408,7 +406,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         var outcome = new CallOutcome(
             call,
             kind,
-            text.ToString(),
+            PartialText(),
             (IReadOnlyList<FunctionCallContent>?)toolCalls ?? [],
             finish ?? Silo.OpenAi.ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 }),
             route,
@@ -418,6 +416,15 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             meter.CutOff);
         context.Post(sessionId, outcome, static (actor, o) => actor.OnCallEndedAsync(o));
         call.Dispose();
+    }
+
+    /// <summary>The text streamed in the current call (kept once, for new sockets and for the history).</summary>
+    private string PartialText()
+    {
+        lock (_gate)
+        {
+            return _partial.ToString();
+        }
     }
 
     /// <summary>Passes a token to every socket (and the text so far), then waits for any socket whose queue is full.</summary>
