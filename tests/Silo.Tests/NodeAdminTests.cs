@@ -34,6 +34,24 @@ public sealed class NodeAdminTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Node_TwoSocketsOnOneSession_CountedAsOneConversationTwoSocketsTwoMoreFiles()
+    {
+        var before = await GetNodeAsync();
+        var sessionId = GatewayFixture.NewSessionId();
+        await using var tabA = await ChatSocket.ConnectAsync(gateway.BaseAddress, sessionId);
+        await using var tabB = await ChatSocket.ConnectAsync(gateway.BaseAddress, sessionId);
+        await tabA.ReceiveAsync();
+        await tabB.ReceiveAsync();
+
+        var during = await GetNodeAsync();
+
+        ((int)during["sockets"]!).ShouldBe((int)before["sockets"]! + 2);
+        ((int)during["conversations"]!).ShouldBe((int)before["conversations"]! + 1);
+        ((int)during["files"]!["open"]!).ShouldBeGreaterThanOrEqualTo((int)before["files"]!["open"]! + 2);
+        ((long)during["files"]!["limit"]!).ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
     public async Task Node_GcTrue_RunsFullCollectionsBeforeAnswering()
     {
         var before = (int)(await GetNodeAsync())["memory"]!["collections"]![2]!;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime;
 using AgentGateway.Actors.Sessions;
+using AgentGateway.Silo.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentGateway.Silo.Apis;
@@ -23,7 +24,7 @@ public static class NodeAdminApi
         return app;
     }
 
-    public static Ok<NodeStats> GetNode(SessionService sessions, bool gc = false)
+    public static Ok<NodeStats> GetNode(SessionService sessions, ChatConversations chats, bool gc = false)
     {
         if (gc)
         {
@@ -39,6 +40,9 @@ public static class NodeAdminApi
             $"{Environment.MachineName}:{Environment.ProcessId}",
             Math.Round((DateTime.Now - process.StartTime).TotalSeconds, 1),
             sessions.Host.ActivationCount,
+            chats.ConversationCount,
+            chats.SocketCount,
+            OpenFiles(),
             new NodeMemory(
                 gc,
                 GC.GetTotalMemory(forceFullCollection: false),
@@ -55,7 +59,49 @@ public static class NodeAdminApi
     }
 
     /// <summary>The node's identity (machine and process id), uptime, live activations, memory and threads.</summary>
-    public sealed record NodeStats(string Node, double UptimeSeconds, int SessionActivations, NodeMemory Memory, NodeThreads Threads);
+    public sealed record NodeStats(
+        string Node,
+        double UptimeSeconds,
+        int SessionActivations,
+        int Conversations,
+        int Sockets,
+        NodeFiles? Files,
+        NodeMemory Memory,
+        NodeThreads Threads);
+
+    /// <summary>
+    /// Descriptors open and the soft limit (Linux; null elsewhere). Every socket is one: the limit, not CPU or
+    /// memory, is what caps the concurrent streams one node holds (docs/benchmarks.md §6).
+    /// </summary>
+    public sealed record NodeFiles(int Open, long? Limit);
+
+    private static NodeFiles? OpenFiles()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            var open = Directory.GetFiles("/proc/self/fd").Length;
+            long? limit = null;
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    limit = long.TryParse(fields[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var soft) ? soft : null;
+                }
+            }
+
+            return new NodeFiles(open, limit);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// <c>GcHeapBytes</c> is <see cref="GC.GetTotalMemory(bool)"/> (live objects after the last collection plus
