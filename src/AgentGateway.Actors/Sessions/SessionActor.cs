@@ -71,7 +71,7 @@ public sealed class SessionActor(
             {
                 if (decision.NewlyTripped)
                 {
-                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now));
+                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now), now);
                 }
 
                 return decision;
@@ -124,7 +124,7 @@ public sealed class SessionActor(
             {
                 if (wasTripped)
                 {
-                    log.Resumed(sessionId);
+                    log.Resumed(sessionId, now);
                 }
 
                 return _governor.ToView(_stored.Version, _updatedAt, now);

@@ -3,8 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentGateway.Actors.Sessions;
 
-/// <summary>Log messages of session actors (source-generated: no formatting cost when the level is off).</summary>
-public sealed partial class SessionActorLog(ILogger<SessionActor> logger)
+/// <summary>
+/// What session actors report: log messages (source-generated: no formatting cost when the level is off) and,
+/// when a sink is given, trips and resumes to it (alerts). One instance is shared by every session actor.
+/// </summary>
+public sealed partial class SessionActorLog(ILogger<SessionActor> logger, ISessionEventSink? events = null)
 {
     [LoggerMessage(100, LogLevel.Warning, "Session {SessionId} tripped: {TripReason} (loops {LoopCount}, tokens in window {TokensInWindow})")]
     private static partial void TrippedCore(ILogger logger, string sessionId, string? tripReason, int loopCount, long tokensInWindow);
@@ -15,10 +18,17 @@ public sealed partial class SessionActorLog(ILogger<SessionActor> logger)
     [LoggerMessage(102, LogLevel.Debug, "Session {SessionId} write conflict at version {Version}; reloading and deciding again")]
     private static partial void WriteConflictCore(ILogger logger, string sessionId, long version);
 
-    public void Tripped(string sessionId, TripReason reason, int loopCount, long tokensInWindow)
-        => TrippedCore(logger, sessionId, reason.ToWireName(), loopCount, tokensInWindow);
+    public void Tripped(string sessionId, TripReason reason, int loopCount, long tokensInWindow, DateTimeOffset at)
+    {
+        TrippedCore(logger, sessionId, reason.ToWireName(), loopCount, tokensInWindow);
+        events?.Tripped(new SessionTripped(sessionId, reason, loopCount, tokensInWindow, at));
+    }
 
-    public void Resumed(string sessionId) => ResumedCore(logger, sessionId);
+    public void Resumed(string sessionId, DateTimeOffset at)
+    {
+        ResumedCore(logger, sessionId);
+        events?.Resumed(sessionId, at);
+    }
 
     public void WriteConflict(string sessionId, long version) => WriteConflictCore(logger, sessionId, version);
 

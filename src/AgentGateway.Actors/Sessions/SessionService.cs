@@ -15,9 +15,10 @@ public sealed class SessionService : ISessionService, IAsyncDisposable
         GovernanceOptions governance,
         ActorHostOptions hostOptions,
         TimeProvider time,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        ISessionEventSink? events = null)
     {
-        var log = new SessionActorLog(loggers.CreateLogger<SessionActor>());
+        var log = new SessionActorLog(loggers.CreateLogger<SessionActor>(), events);
         _host = new ActorHost<string, SessionActor>(
             id => new SessionActor(id, store, governance, time, log),
             hostOptions,

@@ -84,7 +84,8 @@ public static class GatewayHostingExtensions
             sp.GetRequiredService<IOptions<GovernanceOptions>>().Value,
             sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<ISessionEventSink>()));
         builder.Services.AddSingleton<ISessionService>(static sp => sp.GetRequiredService<SessionService>());
         return builder;
     }

@@ -50,6 +50,71 @@ public sealed class SessionServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventSink_TwoNodesRaceOneSession_OneTripReportedOnceThenOneResume()
+    {
+        var events = new RecordingSink();
+        var a = NewNode(events: events);
+        var b = NewNode(events: events);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var admits = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            return await (i % 2 == 0 ? a : b).AdmitAsync("s1", Continue(Task1), CancellationToken.None);
+        })).ToArray();
+
+        start.SetResult();
+        await Task.WhenAll(admits);
+        await a.ResumeAsync("s1", CancellationToken.None);
+
+        events.Trips.ShouldBe([new SessionTripped("s1", TripReason.LoopLimit, 5, 15, _time.GetUtcNow())]);
+        events.Resumes.ShouldBe(["s1"]);
+    }
+
+    private sealed class RecordingSink : ISessionEventSink
+    {
+        private readonly List<SessionTripped> _trips = [];
+        private readonly List<string> _resumes = [];
+
+        public SessionTripped[] Trips
+        {
+            get
+            {
+                lock (_trips)
+                {
+                    return [.. _trips];
+                }
+            }
+        }
+
+        public string[] Resumes
+        {
+            get
+            {
+                lock (_trips)
+                {
+                    return [.. _resumes];
+                }
+            }
+        }
+
+        public void Tripped(SessionTripped tripped)
+        {
+            lock (_trips)
+            {
+                _trips.Add(tripped);
+            }
+        }
+
+        public void Resumed(string sessionId, DateTimeOffset at)
+        {
+            lock (_trips)
+            {
+                _resumes.Add(sessionId);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AdmitAsync_TwoNodesOneStoreAlternating_ExactlyMaxLoopsPerTask()
     {
         var a = NewNode();
@@ -161,9 +226,9 @@ public sealed class SessionServiceTests : IAsyncLifetime
         (await _store.ReadAsync("s1", CancellationToken.None))!.LoopCount.ShouldBe(2);
     }
 
-    private SessionService NewNode(ISessionStore? store = null)
+    private SessionService NewNode(ISessionStore? store = null, ISessionEventSink? events = null)
     {
-        var node = new SessionService(store ?? _store, new GovernanceOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance);
+        var node = new SessionService(store ?? _store, new GovernanceOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance, events);
         _nodes.Add(node);
         return node;
     }
