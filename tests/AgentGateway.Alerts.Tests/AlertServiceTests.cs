@@ -77,6 +77,8 @@ public sealed class AlertServiceTests : IAsyncLifetime, IDisposable
         (await alerts.ListAsync()).Count.ShouldBe(5);
         observer.Suppressed.ShouldBe(["breaker_opened/rate_limited"]);
 
+        // Time moves only once nothing is in flight: moving it past a publish's timeout would fail that publish.
+        await observer.WhenDelivered(5);
         _time.Advance(AlertOptions.DefaultRateLimitWindow);
         alerts.BreakerTransition("haiku", Opened(_time.GetUtcNow()));
 

@@ -164,6 +164,28 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Alerts_BreakerIsolatedThenClosedByOperator_OpenedAndClosedAlerts_TransitionsStillCounted()
+    {
+        var signals = new AlertSignals();
+        await using var node = new AlertNode(Settings(sinks: "sns", batch: TimeSpan.Zero), signals);
+
+        (await node.Http.PostAsync("/admin/breakers/haiku/isolate", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await signals.WhenDelivered(1);
+        (await node.Http.PostAsync("/admin/breakers/haiku/close", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await signals.WhenDelivered(2);
+
+        MessageTexts(_sns).ShouldBe([
+            "CRITICAL: Circuit breaker for model [haiku] isolated by an operator: calls go to the fallback chain",
+            "RESOLVED: Circuit breaker for model [haiku] closed (manual_close): calls flow again"]);
+        var kinds = _sns.Received.Select(r => r.Form()["MessageAttributes.entry.2.Value.StringValue"]).ToList();
+        kinds.ShouldBe(["breaker_opened", "breaker_closed"]);
+        var metrics = await node.Http.GetStringAsync("/metrics");
+        Value(metrics, "gateway_breaker_transitions_total{model=\"haiku\",reason=\"Isolated\",to=\"isolated\"}").ShouldBe(1);
+        Value(metrics, "gateway_alerts_raised_total{kind=\"breaker_opened\"}").ShouldBe(1);
+        Value(metrics, "gateway_alerts_raised_total{kind=\"breaker_closed\"}").ShouldBe(1);
+    }
+
+    [Fact]
     public void AlertOptions_SnsSinkWithoutTopicAndUnknownSink_EveryErrorListedAsTheNodeReportsThem()
     {
         var validator = new CompleteOptionsValidator<AlertOptions>(AlertOptions.SectionName);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace AgentGateway.Silo.Hosting;
 
 /// <summary>How a node gets its alerts: session trips and breaker opens/closes, through a durable outbox, to the configured sinks.</summary>
-public static class AlertHostingExtensions
+public static partial class AlertHostingExtensions
 {
     /// <summary>The named <see cref="HttpClient"/> the webhook and SNS sinks share.</summary>
     public const string HttpClientName = "alerts";
@@ -34,7 +34,7 @@ public static class AlertHostingExtensions
         {
             var directory = sp.GetRequiredService<IOptions<AlertOptions>>().Value.OutboxDirectory;
             var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            return new FileAlertOutboxStore(Path.IsPathRooted(directory) ? directory : Path.Combine(root, directory));
+            return OpenOutbox(Path.IsPathRooted(directory) ? directory : Path.Combine(root, directory), sp.GetRequiredService<ILogger<AlertService>>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertObserver, AlertMetricsObserver>());
         services.AddSingleton(static sp =>
@@ -53,6 +53,30 @@ public static class AlertHostingExtensions
         services.AddHostedService<AlertOutboxRecovery>();
         return builder;
     }
+
+    /// <summary>
+    /// The file outbox, or — when its directory cannot be written (a read-only image without a volume) — the in-memory
+    /// one with an error logged: a node that cannot keep alerts across a restart still alerts, rather than not starting.
+    /// </summary>
+    private static IAlertOutboxStore OpenOutbox(string directory, ILogger logger)
+    {
+        try
+        {
+            var store = new FileAlertOutboxStore(directory);
+            var probe = Path.Combine(store.Directory, ".write-probe-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return store;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            OutboxNotWritable(logger, directory, ex);
+            return new InMemoryAlertOutboxStore();
+        }
+    }
+
+    [LoggerMessage(320, LogLevel.Error, "The alert outbox directory {Directory} cannot be written: alerts are kept in memory only and a restart loses undelivered ones. Set Alerts:OutboxDirectory to a writable (persistent) path")]
+    private static partial void OutboxNotWritable(ILogger logger, string directory, Exception exception);
 
     private static IEnumerable<IAlertSink> CreateSinks(IServiceProvider sp, AlertOptions options)
     {
