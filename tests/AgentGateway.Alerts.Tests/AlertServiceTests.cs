@@ -123,6 +123,34 @@ public sealed class AlertServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Publish_SnsHangsPastPublishTimeout_CountedAsFailure_RetriedAfter1s_Delivered()
+    {
+        var (alerts, observer) = NewService(new InMemoryAlertOutboxStore(), batchWindow: TimeSpan.Zero);
+        var release = new TaskCompletionSource();
+        _sns.Hold = release.Task;
+        var publishStarted = _time.WhenTimerArmed(AlertOptions.DefaultPublishTimeout);
+        var retryArmed = _time.WhenTimerArmed(TimeSpan.FromSeconds(1));
+
+        alerts.Tripped(Trip("slow"));
+        await publishStarted;
+        _time.Advance(AlertOptions.DefaultPublishTimeout);
+        await observer.WhenFailed(1);
+        await retryArmed;
+
+        var failing = (await alerts.ListAsync()).ShouldHaveSingleItem().Deliveries.ShouldHaveSingleItem();
+        failing.Status.ShouldBe("retrying");
+        failing.LastError.ShouldBe("no answer within 00:00:10");
+        _sns.Hold = null;
+        release.SetResult();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await observer.WhenDelivered(1);
+
+        var delivered = (await alerts.ListAsync()).Single().Deliveries.Single();
+        delivered.Status.ShouldBe("delivered");
+        delivered.Attempts.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Restart_SnsDownThenUp_FileOutbox_NewServiceDeliversEveryStoredAlertOnce()
     {
         var (first, firstObserver) = NewService(new FileAlertOutboxStore(_directory));

@@ -25,6 +25,9 @@ public sealed class LoopbackEndpoint : IAsyncDisposable
     /// <summary>The status to answer the next request with (200 unless a test says otherwise); may change between requests.</summary>
     public Func<ReceivedRequest, int> Status { get; set; } = static _ => StatusCodes.Status200OK;
 
+    /// <summary>When set, each request waits for it before being answered (an endpoint that hangs until released).</summary>
+    public Task? Hold { get; set; }
+
     /// <summary>The body answered with a 2xx.</summary>
     public string SuccessBody { get; set; } = string.Empty;
 
@@ -75,6 +78,11 @@ public sealed class LoopbackEndpoint : IAsyncDisposable
             http.Request.Headers.ToDictionary(static h => h.Key, static h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body,
             TimeProvider.System.GetUtcNow());
+        if (Hold is { } hold)
+        {
+            await hold.WaitAsync(http.RequestAborted);
+        }
+
         var status = Status(request);
         request = request with { AnsweredStatus = status };
         http.Response.StatusCode = status;

@@ -29,7 +29,9 @@ public static partial class AlertHostingExtensions
         {
             // Each attempt has its own timeout (Alerts:PublishTimeout, on the node's clock); this is only a backstop.
             http.Timeout = sp.GetRequiredService<IOptions<AlertOptions>>().Value.PublishTimeout + TimeSpan.FromSeconds(5);
-        });
+        })
+            // The factory's request logging names the URL, and a Slack webhook's path is its secret.
+            .RemoveAllLoggers();
         services.TryAddSingleton<IAlertOutboxStore>(static sp =>
         {
             var directory = sp.GetRequiredService<IOptions<AlertOptions>>().Value.OutboxDirectory;
