@@ -16,6 +16,7 @@ public sealed class AlertOptions : IValidatableObject
     public static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan DefaultPublishTimeout = TimeSpan.FromSeconds(10);
     public const int DefaultRecentLimit = 200;
+    public static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(7);
 
     /// <summary>Where alerts go, comma-separated: <c>log</c>, <c>slack</c>, <c>sns</c>. Default <c>log</c>.</summary>
     [Required]
@@ -54,6 +55,9 @@ public sealed class AlertOptions : IValidatableObject
     [Range(1, 100_000)]
     public int RecentLimit { get; set; } = DefaultRecentLimit;
 
+    /// <summary>Delivered alerts are deleted from the outbox this long after their last delivery (at the next start). Default 7 days.</summary>
+    public TimeSpan Retention { get; set; } = DefaultRetention;
+
     public SlackSinkOptions Slack { get; set; } = new();
 
     public SnsSinkOptions Sns { get; set; } = new();
@@ -88,7 +92,7 @@ public sealed class AlertOptions : IValidatableObject
             yield return Error($"{SectionName}:{nameof(BatchWindow)} must be between 0 and 10 s (was {BatchWindow}).", nameof(BatchWindow));
         }
 
-        foreach (var (name, value) in new[] { (nameof(RateLimitWindow), RateLimitWindow), (nameof(RetryBaseDelay), RetryBaseDelay), (nameof(PublishTimeout), PublishTimeout) })
+        foreach (var (name, value) in new[] { (nameof(RateLimitWindow), RateLimitWindow), (nameof(RetryBaseDelay), RetryBaseDelay), (nameof(PublishTimeout), PublishTimeout), (nameof(Retention), Retention) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -41,6 +41,28 @@ public sealed class FileAlertOutboxStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ListRecent_DeliveredLongerAgoThanRetention_DeletedPendingKeptWhateverItsAge()
+    {
+        var time = new FakeTimeProvider();
+        var composer = new AlertComposer("n:1");
+        var old = Record(composer.SessionTripped(new SessionTripped("old", TripReason.LoopLimit, 5, 10, At)), At);
+        var stuck = Record(composer.SessionTripped(new SessionTripped("stuck", TripReason.LoopLimit, 5, 10, At)), At);
+        var store = new FileAlertOutboxStore(_directory, TimeSpan.FromDays(7), time);
+        await store.PutAsync(old);
+        await store.PutAsync(stuck);
+        await store.MarkDeliveredAsync(old.Alert.MessageId, "sns", At);
+        await store.MarkDeliveredAsync(old.Alert.MessageId, "slack", At.AddHours(1));
+
+        time.Advance(TimeSpan.FromDays(7));
+        (await store.ListRecentAsync(10)).Count.ShouldBe(2);
+        time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromTicks(1));
+        var recent = await store.ListRecentAsync(10);
+
+        recent.Select(r => r.Alert.MessageId).ShouldBe([stuck.Alert.MessageId]);
+        File.Exists(Path.Combine(_directory, old.Alert.MessageId + ".json")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task ListPending_LeftoverTempFileAndCorruptRecord_IgnoredAndSetAside()
     {
         var store = new FileAlertOutboxStore(_directory);

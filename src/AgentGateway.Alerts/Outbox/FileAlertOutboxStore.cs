@@ -18,11 +18,20 @@ public sealed class FileAlertOutboxStore : IAlertOutboxStore
     private const string TempExtension = ".tmp";
     private readonly SemaphoreSlim _writes = new(1, 1);
 
-    public FileAlertOutboxStore(string directory)
+    private readonly TimeSpan? _retention;
+    private readonly TimeProvider _time;
+
+    /// <param name="directory">Created if missing.</param>
+    /// <param name="retention">When given, records every sink delivered longer ago than this are deleted as the
+    /// directory is read (the node reads it once, at start), so the directory does not grow without end.</param>
+    /// <param name="time">The clock retention is measured by.</param>
+    public FileAlertOutboxStore(string directory, TimeSpan? retention = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(Directory);
+        _retention = retention;
+        _time = time ?? TimeProvider.System;
     }
 
     public string Directory { get; }
@@ -141,7 +150,14 @@ public sealed class FileAlertOutboxStore : IAlertOutboxStore
                 {
                     if (await ReadAsync(path, cancellationToken).ConfigureAwait(false) is { } record)
                     {
-                        records.Add(record);
+                        if (IsExpired(record))
+                        {
+                            TryDelete(path);
+                        }
+                        else
+                        {
+                            records.Add(record);
+                        }
                     }
                 }
                 catch (JsonException)
@@ -154,6 +170,11 @@ public sealed class FileAlertOutboxStore : IAlertOutboxStore
 
         return records;
     }
+
+    private bool IsExpired(AlertRecord record) =>
+        _retention is { } retention
+        && !record.IsPending
+        && record.Deliveries.Max(static d => d.DeliveredAt!.Value) < _time.GetUtcNow() - retention;
 
     private static void TryDelete(string path)
     {

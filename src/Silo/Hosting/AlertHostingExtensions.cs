@@ -34,9 +34,14 @@ public static partial class AlertHostingExtensions
             .RemoveAllLoggers();
         services.TryAddSingleton<IAlertOutboxStore>(static sp =>
         {
-            var directory = sp.GetRequiredService<IOptions<AlertOptions>>().Value.OutboxDirectory;
+            var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;
+            var directory = options.OutboxDirectory;
             var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            return OpenOutbox(Path.IsPathRooted(directory) ? directory : Path.Combine(root, directory), sp.GetRequiredService<ILogger<AlertService>>());
+            return OpenOutbox(
+                Path.IsPathRooted(directory) ? directory : Path.Combine(root, directory),
+                options.Retention,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<AlertService>>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertObserver, AlertMetricsObserver>());
         services.AddSingleton(static sp =>
@@ -60,11 +65,11 @@ public static partial class AlertHostingExtensions
     /// The file outbox, or — when its directory cannot be written (a read-only image without a volume) — the in-memory
     /// one with an error logged: a node that cannot keep alerts across a restart still alerts, rather than not starting.
     /// </summary>
-    private static IAlertOutboxStore OpenOutbox(string directory, ILogger logger)
+    private static IAlertOutboxStore OpenOutbox(string directory, TimeSpan retention, TimeProvider time, ILogger logger)
     {
         try
         {
-            var store = new FileAlertOutboxStore(directory);
+            var store = new FileAlertOutboxStore(directory, retention, time);
             var probe = Path.Combine(store.Directory, ".write-probe-" + Guid.NewGuid().ToString("N"));
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
