@@ -9,6 +9,7 @@ builder.AddGatewayDefaults();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
 builder.AddModelBreakers();
+builder.AddAlerts();
 builder.AddChatSockets();
 
 var app = builder.Build();
@@ -18,6 +19,7 @@ app.MapAdminApi();
 app.MapChatSockets();
 app.MapChatPage();
 app.MapNodeAdminApi();
+app.MapAlertsAdminApi();
 return app.RunGateway();
 
 /// <summary>The entry point, visible to the test host.</summary>

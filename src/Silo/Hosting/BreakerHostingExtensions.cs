@@ -16,14 +16,14 @@ public static class BreakerHostingExtensions
     /// <summary>
     /// One breaker actor per served model on the in-process actor host, over the embedded in-memory store;
     /// <see cref="BreakerOptions"/> (section <c>Breakers</c>) validated at start with every error listed. No one
-    /// listens to transitions but the metrics (<see cref="BreakerTransitionMetrics"/>) unless another
-    /// <see cref="IBreakerTransitionSink"/> is registered first.
+    /// listens to transitions but the metrics (<see cref="BreakerTransitionMetrics"/>) and every other
+    /// <see cref="IBreakerTransitionSink"/> registered (the alerts): each hears every transition.
     /// </summary>
     public static WebApplicationBuilder AddModelBreakers(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddValidatedOptions<BreakerOptions>(builder.Configuration, BreakerOptions.SectionName);
-        services.TryAddSingleton<IBreakerTransitionSink, BreakerTransitionMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBreakerTransitionSink, BreakerTransitionMetrics>());
         services.AddSingleton<InMemoryBreakerStore>();
         services.AddSingleton<IBreakerStore>(static sp => sp.GetRequiredService<InMemoryBreakerStore>());
         services.AddSingleton(static sp => new ModelBreakers(
@@ -33,7 +33,7 @@ public static class BreakerHostingExtensions
             sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IBreakerTransitionSink>()));
+            new CompositeBreakerTransitionSink(sp.GetServices<IBreakerTransitionSink>())));
         services.AddSingleton<IModelBreakers>(static sp => sp.GetRequiredService<ModelBreakers>());
         return builder;
     }

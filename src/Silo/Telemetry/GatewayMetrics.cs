@@ -15,6 +15,10 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _breakerTransitions;
     private readonly UpDownCounter<long> _sockets;
     private readonly Counter<long> _socketsClosed;
+    private readonly Counter<long> _alertsRaised;
+    private readonly Counter<long> _alertsSuppressed;
+    private readonly Counter<long> _alertsDelivered;
+    private readonly Counter<long> _alertsFailed;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -27,6 +31,10 @@ public sealed class GatewayMetrics
         _sockets = meter.CreateUpDownCounter<long>("gateway.ws.connections", "{connection}", "Chat WebSockets open.");
         _socketsClosed = meter.CreateCounter<long>("gateway.ws.closed", "{connection}", "Chat WebSockets closed, by the close code the node chose (0: the client closed or vanished).");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
+        _alertsRaised = meter.CreateCounter<long>("gateway.alerts.raised", "{alert}", "Alerts accepted into the outbox, by kind.");
+        _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited, mailbox_full).");
+        _alertsDelivered = meter.CreateCounter<long>("gateway.alerts.delivered", "{alert}", "Alerts a sink accepted, by sink.");
+        _alertsFailed = meter.CreateCounter<long>("gateway.alerts.failed", "{attempt}", "Failed publish attempts (each is retried), by sink.");
     }
 
     public void Answered(string route) => _requests.Add(1, new KeyValuePair<string, object?>("route", route));
@@ -59,4 +67,15 @@ public sealed class GatewayMetrics
         _tokens.Add(input, new KeyValuePair<string, object?>("direction", "input"));
         _tokens.Add(output, new KeyValuePair<string, object?>("direction", "output"));
     }
+
+    public void AlertRaised(string kind) => _alertsRaised.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void AlertSuppressed(string kind, string why) => _alertsSuppressed.Add(
+        1,
+        new KeyValuePair<string, object?>("kind", kind),
+        new KeyValuePair<string, object?>("why", why));
+
+    public void AlertDelivered(string sink) => _alertsDelivered.Add(1, new KeyValuePair<string, object?>("sink", sink));
+
+    public void AlertFailed(string sink) => _alertsFailed.Add(1, new KeyValuePair<string, object?>("sink", sink));
 }
