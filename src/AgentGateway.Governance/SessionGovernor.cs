@@ -31,7 +31,12 @@ public sealed class SessionGovernor
 {
     private readonly GovernanceOptions _options;
     private readonly RollingWindow<long> _tokens;
-    private readonly Queue<ulong> _recentTasks;
+
+    // Recent task fingerprints, oldest first, in the first _recentTaskCount slots. Grows 4, 8, 16… up to RecentTasks:
+    // most sessions hold few tasks, and an idle session keeps them. A plain array rather than a Queue<ulong> spares
+    // every idle session the queue object (40 bytes).
+    private ulong[] _recentTasks = [];
+    private int _recentTaskCount;
 
     // The stored trail itself (immutable, shared with the SessionState it came from or went to): an idle session
     // holds one reference, not a copy; a new entry makes a new array.
@@ -43,9 +48,6 @@ public sealed class SessionGovernor
         SessionId = sessionId;
         _options = options;
         _tokens = new RollingWindow<long>(options.Window, options.WindowBuckets);
-        // Grows as tasks come (4, 8, 16, capped by RememberTask): most sessions hold few tasks, and an idle session
-        // keeps its queue.
-        _recentTasks = new Queue<ulong>();
     }
 
     public string SessionId { get; }
@@ -225,7 +227,7 @@ public sealed class SessionGovernor
         LoopCount = state.LoopCount;
         ModelCalls = state.ModelCalls;
         CurrentTask = state.CurrentTask;
-        _recentTasks.Clear();
+        _recentTaskCount = 0;
         foreach (var task in state.RecentTasks)
         {
             RememberTask(task);
@@ -246,7 +248,7 @@ public sealed class SessionGovernor
             LoopCount,
             ModelCalls,
             CurrentTask,
-            [.. _recentTasks],
+            _recentTasks.AsSpan(0, _recentTaskCount).ToArray(),
             buckets,
             tokens,
             now,
@@ -309,7 +311,7 @@ public sealed class SessionGovernor
 
     private void TrackTask(in TurnInfo turn)
     {
-        if (turn.TaskFingerprint == 0 || _recentTasks.Contains(turn.TaskFingerprint))
+        if (turn.TaskFingerprint == 0 || _recentTasks.AsSpan(0, _recentTaskCount).Contains(turn.TaskFingerprint))
         {
             return;
         }
@@ -330,12 +332,19 @@ public sealed class SessionGovernor
 
     private void RememberTask(ulong task)
     {
-        if (_recentTasks.Count == _options.RecentTasks)
+        var max = _options.RecentTasks;
+        if (_recentTaskCount == max)
         {
-            _recentTasks.Dequeue();
+            // Full: forget the oldest (a shift of at most RecentTasks - 1 slots, once per new task).
+            Array.Copy(_recentTasks, 1, _recentTasks, 0, max - 1);
+            _recentTaskCount--;
+        }
+        else if (_recentTaskCount == _recentTasks.Length)
+        {
+            Array.Resize(ref _recentTasks, Math.Min(max, Math.Max(4, _recentTasks.Length * 2)));
         }
 
-        _recentTasks.Enqueue(task);
+        _recentTasks[_recentTaskCount++] = task;
     }
 
     private Admission Trip(TripReason reason, SessionAuditKind kind, DateTimeOffset now)

@@ -4,7 +4,7 @@ namespace AgentGateway.Contracts.Sessions;
 /// Whether a session may call models (<c>active</c>), waits for an operator (<c>tripped</c>), or was ended by one
 /// (<c>ended</c>: every call refused for good; it cannot be resumed).
 /// </summary>
-public enum SessionStatus
+public enum SessionStatus : byte
 {
     Active = 0,
     Tripped = 1,
