@@ -60,13 +60,24 @@ public sealed class ApiKeyRingTests
     }
 
     [Fact]
-    public void WebSocketProtocol_RoundTrip_TheKeyWithoutPadding()
+    public void WebSocketProtocol_RoundTrip_TheKeyBackFromTheOfferedProtocols()
     {
-        var protocol = Credentials.ToWebSocketProtocol("key+/=with?odd&chars");
+        const string key = "key+/=with?odd&chars~0123456789";
+        var protocol = Credentials.ToWebSocketProtocol(key);
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Headers.SecWebSocketProtocol = $"{Credentials.WebSocketProtocol}, {protocol}";
 
         protocol.ShouldStartWith(Credentials.BearerProtocolPrefix);
-        protocol.ShouldNotContain("=");
-        protocol.ShouldNotContain("+");
-        protocol.ShouldNotContain("/");
+        protocol[Credentials.BearerProtocolPrefix.Length..].ShouldAllBe(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_');
+        Credentials.WebSocketProtocolToken(context.Request).ShouldBe(key);
+    }
+
+    [Fact]
+    public void WebSocketProtocolToken_NotBase64Url_EmptyKeyNotAnError()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Headers.SecWebSocketProtocol = Credentials.BearerProtocolPrefix + "***";
+
+        Credentials.WebSocketProtocolToken(context.Request).ShouldBe(string.Empty);
     }
 }
