@@ -12,6 +12,7 @@ public sealed class GovernanceOptions : IValidatableObject
     public const int DefaultWindowBuckets = 10;
     public const int DefaultRecentTasks = 16;
     public const int DefaultStreamGrantTokens = 256;
+    public const int DefaultAuditEntries = 50;
 
     /// <summary>Model calls allowed per task (since the human last spoke). Default 5.</summary>
     [Range(1, 100_000)]
@@ -38,6 +39,13 @@ public sealed class GovernanceOptions : IValidatableObject
     /// </summary>
     [Range(1, 1_000_000)]
     public int StreamGrantTokens { get; set; } = DefaultStreamGrantTokens;
+
+    /// <summary>
+    /// Audit entries a session keeps in its stored state (its newest decisions and operator actions; oldest dropped
+    /// first). 0 keeps none. Default 50.
+    /// </summary>
+    [Range(0, 1000)]
+    public int AuditEntries { get; set; } = DefaultAuditEntries;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

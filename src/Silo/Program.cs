@@ -1,4 +1,5 @@
 using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Hosting;
 
@@ -6,6 +7,7 @@ using AgentGateway.Silo.Hosting;
 // The content root is the app's own folder, so appsettings.json applies whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGatewayDefaults();
+builder.AddGatewayAuth();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
 builder.AddModelBreakers();
@@ -14,6 +16,7 @@ builder.AddChatSockets();
 
 var app = builder.Build();
 app.UseGatewayDefaults();
+app.UseGatewayAuth();
 app.MapChatCompletionsApi();
 app.MapAdminApi();
 app.MapChatSockets();

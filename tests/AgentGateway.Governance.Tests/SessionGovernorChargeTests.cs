@@ -81,7 +81,7 @@ public sealed class SessionGovernorChargeTests
     {
         _governor.TryAdmit(new TurnInfo(TurnKind.UserMessage, Task, 1_000), Now);
         _governor.TryCharge(new StreamCharge(1, 1), Now).Allowed.ShouldBeFalse();
-        _governor.Resume();
+        _governor.Resume(null, Now);
         _governor.TryAdmit(new TurnInfo(TurnKind.UserMessage, TaskFingerprint.Compute(2, "again"), 1_000), Now);
 
         _time.Advance(TimeSpan.FromSeconds(60));

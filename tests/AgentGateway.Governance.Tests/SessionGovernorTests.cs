@@ -131,7 +131,7 @@ public sealed class SessionGovernorTests
 
         _time.Advance(TimeSpan.FromSeconds(60));
         governor.TryAdmit(Continue(TaskA), Now).Allowed.ShouldBeFalse();
-        governor.Resume();
+        governor.Resume(null, Now);
 
         governor.TryAdmit(User(TaskB), Now).Allowed.ShouldBeTrue();
         governor.Status.ShouldBe(SessionStatus.Active);
@@ -156,7 +156,7 @@ public sealed class SessionGovernorTests
         var governor = NewGovernor();
         RunCalls(governor, TaskA, 6);
 
-        governor.Resume();
+        governor.Resume(null, Now);
 
         governor.Status.ShouldBe(SessionStatus.Active);
         governor.TripReason.ShouldBe(TripReason.None);

@@ -39,6 +39,12 @@ public sealed class UnhandledErrorTests
 
         public Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
 
-        public Task<SessionView?> ResumeAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
+        public Task<SessionView?> GetDetailAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
+
+        public Task<bool> ClaimAsync(string sessionId, string tenant, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
+
+        public Task<SessionActionResult> ResumeAsync(string sessionId, string? note, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
+
+        public Task<SessionActionResult> EndAsync(string sessionId, string? note, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
     }
 }

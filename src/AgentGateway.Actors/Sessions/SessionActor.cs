@@ -27,7 +27,10 @@ public sealed class SessionActor(
 
     private readonly SessionGovernor _governor = new(sessionId, options);
     private readonly StoredVersion<SessionState> _stored = new(store, sessionId, static s => s.Version, log.WriteConflictCallback);
-    private DateTimeOffset? _updatedAt;
+    // UTC ticks of the last write, 0: none (a long, not a DateTimeOffset? of 24 bytes: every idle session holds it).
+    private long _updatedAt;
+
+    private DateTimeOffset? UpdatedAt => _updatedAt == 0 ? null : new DateTimeOffset(_updatedAt, TimeSpan.Zero);
 
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
         => await ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -54,8 +57,10 @@ public sealed class SessionActor(
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var now = time.GetUtcNow();
+            var ownerBefore = _governor.Owner;
             var decision = decide(_governor, argument, now);
-            if (!decision.Allowed && !decision.NewlyTripped)
+            // A refusal that claimed an unowned session must still be written (the claim is a decision too).
+            if (!decision.Allowed && !decision.NewlyTripped && ReferenceEquals(ownerBefore, _governor.Owner))
             {
                 // Already tripped: nothing to write. Another node may have resumed it since we read it.
                 if (!reloaded && _stored.Version > 0 && await ReloadAsync(cancellationToken).ConfigureAwait(false))
@@ -101,33 +106,82 @@ public sealed class SessionActor(
         throw new SessionConflictException(sessionId, MaxWriteAttempts);
     }
 
-    public async ValueTask<SessionView?> GetAsync(CancellationToken cancellationToken)
+    public async ValueTask<SessionView?> GetAsync(bool withAudit, CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return _stored.Version == 0 ? null : _governor.ToView(_stored.Version, _updatedAt, time.GetUtcNow());
+        return _stored.Version == 0 ? null : _governor.ToView(_stored.Version, UpdatedAt, time.GetUtcNow(), withAudit);
     }
 
-    public async ValueTask<SessionView?> ResumeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes <paramref name="tenant"/> the owner of an unowned session (written before answering; a lost race rereads
+    /// and decides again, so two tenants can never both own it). True when the tenant owns the session.
+    /// </summary>
+    public async ValueTask<bool> ClaimAsync(string tenant, CancellationToken cancellationToken)
+    {
+        await RefreshIfStaleAsync(cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+        {
+            // An owner never changes once written, so Owned and Forbidden need no reread.
+            switch (_governor.Claim(tenant))
+            {
+                case ClaimResult.Owned:
+                    return true;
+                case ClaimResult.Forbidden:
+                    return false;
+            }
+
+            if (await TryWriteAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new SessionConflictException(sessionId, MaxWriteAttempts);
+    }
+
+    /// <summary>Operator action: clears a trip (not of an ended session), with the operator's note in the audit trail.</summary>
+    public ValueTask<SessionActionResult> ResumeAsync(string? note, CancellationToken cancellationToken) =>
+        OperateAsync(note, static (governor, n, now) => governor.Resume(n, now), SessionAuditDecision.Resumed, cancellationToken);
+
+    /// <summary>Operator action: ends the session for good, with the operator's note in the audit trail.</summary>
+    public ValueTask<SessionActionResult> EndAsync(string? note, CancellationToken cancellationToken) =>
+        OperateAsync(note, static (governor, n, now) => governor.End(n, now), SessionAuditDecision.Ended, cancellationToken);
+
+    private async ValueTask<SessionActionResult> OperateAsync(
+        string? note,
+        Func<SessionGovernor, string?, DateTimeOffset, bool> act,
+        SessionAuditDecision action,
+        CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (_stored.Version == 0)
         {
-            return null;
+            return new SessionActionResult(SessionActionOutcome.NotFound, null);
         }
 
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var now = time.GetUtcNow();
             var wasTripped = _governor.Status == SessionStatus.Tripped;
-            _governor.Resume();
+            if (!act(_governor, note, now))
+            {
+                return new SessionActionResult(SessionActionOutcome.Ended, _governor.ToView(_stored.Version, UpdatedAt, now));
+            }
+
             if (await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
             {
-                if (wasTripped)
+                if (action == SessionAuditDecision.Ended)
+                {
+                    log.Ended(sessionId);
+                }
+                else if (wasTripped)
                 {
                     log.Resumed(sessionId, now);
                 }
 
-                return _governor.ToView(_stored.Version, _updatedAt, now);
+                return new SessionActionResult(SessionActionOutcome.Done, _governor.ToView(_stored.Version, UpdatedAt, now));
             }
 
             await ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -152,7 +206,7 @@ public sealed class SessionActor(
         {
             // Nothing stored but something held: only after a failed write; start clean.
             _governor.Load(stored ?? EmptyState());
-            _updatedAt = stored?.UpdatedAt;
+            _updatedAt = stored?.UpdatedAt.UtcTicks ?? 0;
         }
 
         return changed;
@@ -163,7 +217,7 @@ public sealed class SessionActor(
         var written = await _stored.TryWriteAsync(_governor.ToState(_stored.Version + 1, now), cancellationToken).ConfigureAwait(false);
         if (written)
         {
-            _updatedAt = now;
+            _updatedAt = now.UtcTicks;
         }
 
         return written;

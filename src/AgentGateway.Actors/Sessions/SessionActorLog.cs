@@ -15,6 +15,9 @@ public sealed partial class SessionActorLog(ILogger<SessionActor> logger, ISessi
     [LoggerMessage(101, LogLevel.Information, "Session {SessionId} resumed by an operator")]
     private static partial void ResumedCore(ILogger logger, string sessionId);
 
+    [LoggerMessage(103, LogLevel.Information, "Session {SessionId} ended by an operator")]
+    private static partial void EndedCore(ILogger logger, string sessionId);
+
     [LoggerMessage(102, LogLevel.Debug, "Session {SessionId} write conflict at version {Version}; reloading and deciding again")]
     private static partial void WriteConflictCore(ILogger logger, string sessionId, long version);
 
@@ -29,6 +32,8 @@ public sealed partial class SessionActorLog(ILogger<SessionActor> logger, ISessi
         ResumedCore(logger, sessionId);
         events?.Resumed(sessionId, at);
     }
+
+    public void Ended(string sessionId) => EndedCore(logger, sessionId);
 
     public void WriteConflict(string sessionId, long version) => WriteConflictCore(logger, sessionId, version);
 

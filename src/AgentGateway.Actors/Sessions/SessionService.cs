@@ -40,10 +40,19 @@ public sealed class SessionService : ISessionService, IAsyncDisposable
         => _host.Tell(sessionId, settlement, static (actor, s) => actor.SettleAsync(s));
 
     public Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken)
-        => _host.AskAsync(sessionId, 0, static (actor, _, ct) => actor.GetAsync(ct), cancellationToken);
+        => _host.AskAsync(sessionId, false, static (actor, audit, ct) => actor.GetAsync(audit, ct), cancellationToken);
 
-    public Task<SessionView?> ResumeAsync(string sessionId, CancellationToken cancellationToken)
-        => _host.AskAsync(sessionId, 0, static (actor, _, ct) => actor.ResumeAsync(ct), cancellationToken);
+    public Task<SessionView?> GetDetailAsync(string sessionId, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, true, static (actor, audit, ct) => actor.GetAsync(audit, ct), cancellationToken);
+
+    public Task<bool> ClaimAsync(string sessionId, string tenant, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, tenant, static (actor, t, ct) => actor.ClaimAsync(t, ct), cancellationToken);
+
+    public Task<SessionActionResult> ResumeAsync(string sessionId, string? note, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, note, static (actor, n, ct) => actor.ResumeAsync(n, ct), cancellationToken);
+
+    public Task<SessionActionResult> EndAsync(string sessionId, string? note, CancellationToken cancellationToken)
+        => _host.AskAsync(sessionId, note, static (actor, n, ct) => actor.EndAsync(n, ct), cancellationToken);
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

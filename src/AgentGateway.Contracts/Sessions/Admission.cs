@@ -6,15 +6,20 @@ namespace AgentGateway.Contracts.Sessions;
 /// <param name="NewlyTripped">True only for the one request whose check tripped the session.</param>
 /// <param name="LoopCount">Model calls in the current task, this one included when allowed.</param>
 /// <param name="ReservedInputTokens">Tokens reserved for the call, to be corrected by the settlement.</param>
+/// <param name="Forbidden">True: the session belongs to another tenant; nothing was counted or changed.</param>
 public readonly record struct Admission(
     bool Allowed,
     TripReason TripReason,
     bool NewlyTripped,
     int LoopCount,
-    int ReservedInputTokens) : IGovernanceDecision
+    int ReservedInputTokens,
+    bool Forbidden = false) : IGovernanceDecision
 {
     public static Admission Refused(TripReason reason, bool newlyTripped, int loopCount) =>
         new(false, reason, newlyTripped, loopCount, 0);
+
+    /// <summary>The session belongs to another tenant (its loop count is not disclosed).</summary>
+    public static Admission NotOwner() => new(false, TripReason.None, false, 0, 0, Forbidden: true);
 }
 
 /// <summary>What a model call really used, reported after it ends (successfully or not).</summary>

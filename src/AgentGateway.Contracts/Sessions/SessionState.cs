@@ -5,7 +5,7 @@ namespace AgentGateway.Contracts.Sessions;
 /// </summary>
 /// <param name="SessionId">The key.</param>
 /// <param name="Version">Incremented by every write; writes are conditional on the version read (optimistic concurrency).</param>
-/// <param name="Status">Active or tripped.</param>
+/// <param name="Status">Active, tripped or ended.</param>
 /// <param name="TripReason">Why it tripped; None while active.</param>
 /// <param name="TrippedAt">When it tripped.</param>
 /// <param name="LoopCount">Model calls reserved for the current task.</param>
@@ -15,6 +15,8 @@ namespace AgentGateway.Contracts.Sessions;
 /// <param name="WindowBuckets">Bucket numbers of the token window (UTC time / bucket width).</param>
 /// <param name="WindowTokens">Tokens counted in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
 /// <param name="UpdatedAt">Time of the last write.</param>
+/// <param name="Owner">The tenant that first used the session (null: none yet); it never changes once set.</param>
+/// <param name="Audit">The newest decisions and operator actions, oldest first, bounded (null: none).</param>
 public sealed record SessionState(
     string SessionId,
     long Version,
@@ -27,4 +29,6 @@ public sealed record SessionState(
     ulong[] RecentTasks,
     long[] WindowBuckets,
     long[] WindowTokens,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? Owner = null,
+    SessionAuditEntry[]? Audit = null);

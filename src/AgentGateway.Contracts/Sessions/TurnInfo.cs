@@ -19,4 +19,8 @@ public enum TurnKind
 /// messages), so a re-sent history maps to the task it began rather than to a new one.
 /// </param>
 /// <param name="EstimatedInputTokens">Input tokens reserved before the call; settled to the real usage after it.</param>
-public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens);
+/// <param name="Tenant">
+/// The caller's tenant. The first tenant to use a session owns it; another tenant's call is refused as
+/// <see cref="Admission.Forbidden"/>. Null: a caller with no tenant (it claims nothing and may use only unowned sessions).
+/// </param>
+public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens, string? Tenant = null);

@@ -38,6 +38,9 @@ public abstract class InMemoryVersionedStore<TState>
         return ValueTask.FromResult(written);
     }
 
+    /// <summary>A snapshot of every item (each one as last written), in no particular order.</summary>
+    protected IEnumerable<TState> Items => _items.Values;
+
     protected abstract string KeyOf(TState state);
 
     protected abstract long VersionOf(TState state);

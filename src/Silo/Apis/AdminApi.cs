@@ -1,23 +1,34 @@
-using System.Net;
+using System.Globalization;
+using System.Text.Json;
 using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
+using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Apis;
 
 /// <summary>
-/// Operator endpoints under <c>/admin</c>. Until admin authentication lands they answer loopback callers
-/// only; any other caller gets 403 <c>admin-forbidden</c>.
+/// Operator endpoints under <c>/admin</c>: sessions (list, detail with the audit trail, resume, end) and models.
+/// Who may call them is decided by <see cref="GatewayAuthMiddleware"/> (the admin key, or loopback callers when no
+/// key is configured); every group also carries <see cref="LoopbackOnly"/>, which fails closed.
 /// </summary>
 public static class AdminApi
 {
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+    public const int MaxNoteLength = 2000;
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(LoopbackOnly);
+        admin.MapGet("/sessions", ListSessionsAsync);
         admin.MapGet("/sessions/{id}", GetSessionAsync);
         admin.MapPost("/sessions/{id}/resume", ResumeSessionAsync);
+        admin.MapPost("/sessions/{id}/end", EndSessionAsync);
         admin.MapGet("/models", GetModels);
         admin.MapPut("/models/{model}/faults", SetFaults);
         admin.MapDelete("/models/{model}/faults", ClearFaults);
@@ -25,6 +36,51 @@ public static class AdminApi
         return app;
     }
 
+    /// <summary>
+    /// <c>GET /admin/sessions?status=tripped&amp;limit=50&amp;cursor=…</c>: stored sessions ordered by id, a page at a
+    /// time; <c>nextCursor</c> (null on the last page) asks for the next one.
+    /// </summary>
+    public static async Task<Results<Ok<SessionList>, ProblemHttpResult>> ListSessionsAsync(
+        string? status,
+        string? limit,
+        string? cursor,
+        ISessionCatalog catalog,
+        IOptions<GovernanceOptions> governance,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        SessionStatus? filter = null;
+        if (status is not null)
+        {
+            if (!SessionStatusNames.TryParse(status, out var parsed))
+            {
+                return GatewayProblem.InvalidQuery.ToResult($"'status' must be active, tripped or ended (was '{status}').");
+            }
+
+            filter = parsed;
+        }
+
+        var size = DefaultPageSize;
+        if (limit is not null
+            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
+        {
+            return GatewayProblem.InvalidQuery.ToResult($"'limit' must be a whole number from 1 to {MaxPageSize} (was '{limit}').");
+        }
+
+        string? after = null;
+        if (cursor is not null && !SessionCursor.TryDecode(cursor, out after))
+        {
+            return GatewayProblem.InvalidQuery.ToResult("'cursor' is not a cursor this API returned.");
+        }
+
+        var page = await catalog.ListAsync(filter, size, after, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(new SessionList(
+            [.. page.Items.Select(s => SessionGovernor.ViewOf(s, governance.Value, now))],
+            page.NextCursor is null ? null : SessionCursor.Encode(page.NextCursor)));
+    }
+
+    /// <summary><c>GET /admin/sessions/{id}</c>: the session with its audit trail (oldest first).</summary>
     public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSessionAsync(
         string id, ISessionService sessions, CancellationToken cancellationToken)
     {
@@ -33,21 +89,81 @@ public static class AdminApi
             return InvalidSessionId();
         }
 
-        var view = await sessions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var view = await sessions.GetDetailAsync(id, cancellationToken).ConfigureAwait(false);
         return view is null ? SessionNotFound(id) : TypedResults.Ok(view);
     }
 
-    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> ResumeSessionAsync(
-        string id, ISessionService sessions, CancellationToken cancellationToken)
+    /// <summary><c>POST /admin/sessions/{id}/resume</c> with an optional <c>{"note": "…"}</c>: clears a trip; 409 when ended.</summary>
+    public static Task<Results<Ok<SessionView>, ProblemHttpResult>> ResumeSessionAsync(
+        string id, HttpRequest request, ISessionService sessions, CancellationToken cancellationToken)
+        => OperateAsync(id, request, sessions.ResumeAsync, cancellationToken);
+
+    /// <summary><c>POST /admin/sessions/{id}/end</c> with an optional <c>{"note": "…"}</c>: ends the session for good; 409 when already ended.</summary>
+    public static Task<Results<Ok<SessionView>, ProblemHttpResult>> EndSessionAsync(
+        string id, HttpRequest request, ISessionService sessions, CancellationToken cancellationToken)
+        => OperateAsync(id, request, sessions.EndAsync, cancellationToken);
+
+    private static async Task<Results<Ok<SessionView>, ProblemHttpResult>> OperateAsync(
+        string id,
+        HttpRequest request,
+        Func<string, string?, CancellationToken, Task<SessionActionResult>> act,
+        CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(id))
         {
             return InvalidSessionId();
         }
 
-        var view = await sessions.ResumeAsync(id, cancellationToken).ConfigureAwait(false);
-        return view is null ? SessionNotFound(id) : TypedResults.Ok(view);
+        var (note, problem) = await ReadNoteAsync(request, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var result = await act(id, note, cancellationToken).ConfigureAwait(false);
+        return result.Outcome switch
+        {
+            SessionActionOutcome.Done => TypedResults.Ok(result.View!),
+            SessionActionOutcome.Ended => GatewayProblem.SessionEnded.ToResult(
+                $"Session '{id}' has been ended by an operator: it cannot be resumed or ended again."),
+            _ => SessionNotFound(id),
+        };
     }
+
+    /// <summary>The operator's note from an optional JSON body <c>{"note": "…"}</c> (no body: no note).</summary>
+    private static async Task<(string? Note, ProblemHttpResult? Problem)> ReadNoteAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any()))
+        {
+            return (null, null);
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return (null, GatewayProblem.UnsupportedMediaType.ToResult("Send the note as JSON: {\"note\": \"…\"} with 'Content-Type: application/json'."));
+        }
+
+        OperatorNote? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<OperatorNote>(cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return (null, GatewayProblem.InvalidJson.ToResult(ex.Message));
+        }
+
+        var note = body?.Note;
+        return note is { Length: > MaxNoteLength }
+            ? (null, GatewayProblem.InvalidNote.ToResult($"'note' is at most {MaxNoteLength} characters (was {note.Length})."))
+            : (string.IsNullOrWhiteSpace(note) ? null : note, null);
+    }
+
+    /// <summary>The body of resume and end.</summary>
+    public sealed record OperatorNote(string? Note);
+
+    /// <summary>A page of sessions (<c>GET /admin/sessions</c>).</summary>
+    public sealed record SessionList(IReadOnlyList<SessionView> Sessions, string? NextCursor);
 
     public static Ok<ModelStats[]> GetModels(ModelCatalog models) => TypedResults.Ok(
         models.AllEntries.Select(m => m.Client is SimulatedChatClient sim
@@ -112,21 +228,11 @@ public static class AdminApi
     private static ProblemHttpResult SessionNotFound(string id) =>
         GatewayProblem.SessionNotFound.ToResult($"Session '{id}' has never called a model through this gateway.");
 
-    /// <summary>The endpoint filter every admin group uses: loopback callers only, others get 403 <c>admin-forbidden</c>.</summary>
-    internal static async ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var remote = context.HttpContext.Connection.RemoteIpAddress;
-        if (remote is { IsIPv4MappedToIPv6: true })
-        {
-            remote = remote.MapToIPv4();
-        }
-
-        if (remote is null || !IPAddress.IsLoopback(remote))
-        {
-            return GatewayProblem.AdminForbidden.ToResult(
-                $"Admin endpoints answer loopback callers only until admin authentication is configured (caller: {remote?.ToString() ?? "unknown"}).");
-        }
-
-        return await next(context).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// The endpoint filter every admin group uses (named for what it did before API keys): only callers that
+    /// <see cref="GatewayAuthMiddleware"/> established as operators — the admin key, or loopback callers when no key
+    /// is configured. It fails closed when the middleware did not run.
+    /// </summary>
+    internal static ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        => AuthHostingExtensions.RequireAdmin(context, next);
 }

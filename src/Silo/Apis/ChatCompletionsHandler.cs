@@ -5,6 +5,7 @@ using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
+using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Problems;
@@ -12,6 +13,7 @@ using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Streaming;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +39,12 @@ public sealed partial class ChatCompletionsHandler(
 
     public async Task<IResult> HandleAsync(HttpContext context)
     {
+        // Set by GatewayAuthMiddleware; without it nobody may drive a session (fail closed).
+        if (context.GetCaller() is not { Tenant: { } tenant })
+        {
+            return GatewayProblem.ApiForbidden.ToResult("The caller has no tenant.");
+        }
+
         var sessionId = context.Request.Headers[SessionIds.Header].ToString();
         if (sessionId.Length == 0)
         {
@@ -75,12 +83,17 @@ public sealed partial class ChatCompletionsHandler(
         Admission admission;
         try
         {
-            admission = await sessions.AdmitAsync(sessionId, mapped.Turn, context.RequestAborted).ConfigureAwait(false);
+            admission = await sessions.AdmitAsync(sessionId, mapped.Turn with { Tenant = tenant }, context.RequestAborted).ConfigureAwait(false);
         }
         catch (MailboxFullException)
         {
             context.Response.Headers.RetryAfter = "1";
             return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' has too many requests waiting; retry shortly.");
+        }
+
+        if (admission.Forbidden)
+        {
+            return SessionForbidden(sessionId);
         }
 
         context.Response.Headers[GatewayHeaders.LoopCount] = admission.LoopCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -143,6 +156,13 @@ public sealed partial class ChatCompletionsHandler(
             return (null, GatewayProblem.BadRequest.ToResult(ex.Message));
         }
     }
+
+    /// <summary>
+    /// Another tenant owns the session. 403 rather than 404: sessions are made by use, so any refusal here tells the
+    /// caller the id is taken; 404 would only pretend otherwise. The owner is not named.
+    /// </summary>
+    public static ProblemHttpResult SessionForbidden(string sessionId) =>
+        GatewayProblem.SessionForbidden.ToResult($"Session '{sessionId}' belongs to another tenant; use a session id of your own.");
 
     private IResult BodyTooLarge() => GatewayProblem.BodyTooLarge.ToResult(
         $"The body is over the limit of {_options.MaxRequestBodyBytes} bytes (Gateway:MaxRequestBodyBytes).");

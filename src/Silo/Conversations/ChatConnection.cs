@@ -51,6 +51,9 @@ public sealed partial class ChatConnection : IAsyncDisposable
 
     public string SessionId { get; }
 
+    /// <summary>The tenant that opened the socket (it owns the session: checked before the upgrade).</summary>
+    public string? Tenant { get; init; }
+
     /// <summary>The close code the node chose (0: none; the client closed, or the connection broke).</summary>
     public int CloseCode => Volatile.Read(ref _closeCode);
 

@@ -144,9 +144,12 @@ public sealed class ChatConversations : IAsyncDisposable
     public event Action<ChatConnection>? Closed;
 
     /// <summary>Serves one accepted socket until it closes.</summary>
-    public async Task RunAsync(string sessionId, WebSocket socket)
+    public async Task RunAsync(string sessionId, string tenant, WebSocket socket)
     {
-        var connection = new ChatConnection(sessionId, socket, _context.Options, _context.Time, _connectionLogger, c => Closing?.Invoke(c));
+        var connection = new ChatConnection(sessionId, socket, _context.Options, _context.Time, _connectionLogger, c => Closing?.Invoke(c))
+        {
+            Tenant = tenant,
+        };
         _open.TryAdd(connection, 0);
         _context.Metrics.SocketOpened();
         var attached = false;

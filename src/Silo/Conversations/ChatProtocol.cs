@@ -38,6 +38,7 @@ public static class ChatProtocol
         public const string UnknownToolCall = "unknown-tool-call";
         public const string ToolTimeout = "tool-timeout";
         public const string SessionBusy = "session-busy";
+        public const string SessionForbidden = "session-forbidden";
     }
 
     /// <summary>Close codes the node uses besides the standard ones.</summary>

@@ -1,3 +1,7 @@
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Runtime;
+using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Problems;
 using Microsoft.Extensions.Options;
@@ -18,8 +22,14 @@ public static class ChatSocketApi
     public static WebApplication MapChatSockets(this WebApplication app)
     {
         app.UseWebSockets();
-        app.MapGet("/v1/sessions/{id}/ws", static async (HttpContext context, string id, ChatConversations conversations, IOptions<ChatSocketOptions> options) =>
+        app.MapGet("/v1/sessions/{id}/ws", static async (HttpContext context, string id, ChatConversations conversations, ISessionService sessions, IOptions<ChatSocketOptions> options) =>
         {
+            // Set by GatewayAuthMiddleware (the key may come as a subprotocol: browsers cannot set headers); fail closed.
+            if (context.GetCaller() is not { Tenant: { } tenant })
+            {
+                return GatewayProblem.ApiForbidden.ToResult("The caller has no tenant.");
+            }
+
             if (!SessionIds.IsValid(id))
             {
                 return GatewayProblem.InvalidSessionId.ToResult(
@@ -32,12 +42,35 @@ public static class ChatSocketApi
                     "This endpoint speaks WebSocket: send a GET with 'Connection: Upgrade' and 'Upgrade: websocket' (see docs/websocket.md).");
             }
 
+            // The session's owner is settled before the upgrade, so a socket never joins another tenant's conversation
+            // (two tenants racing for a new id: exactly one claim is written).
+            bool owned;
+            try
+            {
+                owned = await sessions.ClaimAsync(id, tenant, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (MailboxFullException)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                return GatewayProblem.SessionBusy.ToResult($"Session '{id}' has too many requests waiting; retry shortly.");
+            }
+
+            if (!owned)
+            {
+                return ChatCompletionsHandler.SessionForbidden(id);
+            }
+
             var settings = options.Value;
             var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 KeepAliveInterval = settings.KeepAliveInterval,
+
+                // A browser that sent its key as a subprotocol offered this one beside it; the key is never echoed.
+                SubProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(Credentials.WebSocketProtocol)
+                    ? Credentials.WebSocketProtocol
+                    : null,
             }).ConfigureAwait(false);
-            await conversations.RunAsync(id, socket).ConfigureAwait(false);
+            await conversations.RunAsync(id, tenant, socket).ConfigureAwait(false);
             return Results.Empty;
         });
         return app;

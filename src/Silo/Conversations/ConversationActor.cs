@@ -46,6 +46,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
     private ITimer? _toolTimer;
     private int _toolRound;
     private int _loopCount;
+    private string? _tenant;
 
     public ConversationPhase Phase => _phase;
 
@@ -69,6 +70,9 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         }
 
         var view = await context.Sessions.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? context.NewSessionView(sessionId);
+
+        // Every socket's tenant owns the session (claimed before the upgrade); the calls are admitted as that tenant.
+        _tenant ??= connection.Tenant;
         lock (_gate)
         {
             _connections = [.. _connections, connection];
@@ -273,12 +277,18 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         Admission admission;
         try
         {
-            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, TokenEstimator.EstimateInput(_history)), cancellationToken)
+            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, TokenEstimator.EstimateInput(_history), _tenant), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (MailboxFullException)
         {
             Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{sessionId}' has too many requests waiting; retry shortly."));
+            return;
+        }
+
+        if (admission.Forbidden)
+        {
+            Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionForbidden, $"Session '{sessionId}' belongs to another tenant."));
             return;
         }
 

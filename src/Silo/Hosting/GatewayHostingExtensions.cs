@@ -79,6 +79,7 @@ public static class GatewayHostingExtensions
     {
         builder.Services.AddSingleton<InMemorySessionStore>();
         builder.Services.AddSingleton<ISessionStore>(static sp => sp.GetRequiredService<InMemorySessionStore>());
+        builder.Services.AddSingleton<ISessionCatalog>(static sp => sp.GetRequiredService<InMemorySessionStore>());
         builder.Services.AddSingleton(static sp => new SessionService(
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<GovernanceOptions>>().Value,

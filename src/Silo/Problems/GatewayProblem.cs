@@ -27,7 +27,14 @@ public sealed record GatewayProblem(int Status, string Code, string Title)
     public static readonly GatewayProblem BodyTooLarge = new(413, "body-too-large", "The request body is over the size limit.");
     public static readonly GatewayProblem UnsupportedMediaType = new(415, "unsupported-media-type", "The request body must be application/json.");
     public static readonly GatewayProblem SessionBusy = new(429, "session-busy", "The session has too many requests waiting.");
-    public static readonly GatewayProblem AdminForbidden = new(403, "admin-forbidden", "Admin endpoints answer loopback callers only.");
+    public static readonly GatewayProblem AdminForbidden = new(403, "admin-forbidden", "The caller may not use admin endpoints.");
+    public static readonly GatewayProblem Unauthorized = new(401, "unauthorized", "An API key is required.");
+    public static readonly GatewayProblem InvalidApiKey = new(401, "invalid-api-key", "The API key is not valid.");
+    public static readonly GatewayProblem ApiForbidden = new(403, "api-forbidden", "The caller may not use the /v1 API.");
+    public static readonly GatewayProblem SessionForbidden = new(403, "session-forbidden", "The session belongs to another tenant.");
+    public static readonly GatewayProblem SessionEnded = new(409, "session-ended", "The session has been ended.");
+    public static readonly GatewayProblem InvalidQuery = new(400, "invalid-query", "A query parameter is not valid.");
+    public static readonly GatewayProblem InvalidNote = new(400, "invalid-note", "The operator note is not valid.");
     public static readonly GatewayProblem BadRequest = new(400, "bad-request", "The request is malformed.");
     public static readonly GatewayProblem Internal = new(500, "internal-error", "The gateway failed to handle the request.");
     public static readonly GatewayProblem Unavailable = new(503, "unavailable", "The gateway cannot serve the request right now.");

@@ -22,6 +22,7 @@
     loop_limit: 'loop limit reached',
     token_velocity: 'token velocity budget exceeded',
     model_unavailable: 'no model could answer',
+    session_ended: 'the session was ended by an operator',
   };
 
   /** Reasons for which the node trips the session: it makes no more model calls until an operator resumes it. */

@@ -64,7 +64,7 @@ public sealed class SessionServiceTests : IAsyncLifetime
 
         start.SetResult();
         await Task.WhenAll(admits);
-        await a.ResumeAsync("s1", CancellationToken.None);
+        await a.ResumeAsync("s1", null, CancellationToken.None);
 
         events.Trips.ShouldBe([new SessionTripped("s1", TripReason.LoopLimit, 5, 15, _time.GetUtcNow())]);
         events.Resumes.ShouldBe(["s1"]);
@@ -161,7 +161,7 @@ public sealed class SessionServiceTests : IAsyncLifetime
             await a.AdmitAsync("s1", Continue(Task1), CancellationToken.None);
         }
 
-        var resumed = await b.ResumeAsync("s1", CancellationToken.None);
+        var resumed = (await b.ResumeAsync("s1", null, CancellationToken.None)).View;
         var again = await a.AdmitAsync("s1", Continue(Task1), CancellationToken.None);
 
         resumed!.Status.ShouldBe("active");
@@ -189,7 +189,7 @@ public sealed class SessionServiceTests : IAsyncLifetime
         var node = NewNode();
 
         (await node.GetAsync("nobody", CancellationToken.None)).ShouldBeNull();
-        (await node.ResumeAsync("nobody", CancellationToken.None)).ShouldBeNull();
+        (await node.ResumeAsync("nobody", null, CancellationToken.None)).Outcome.ShouldBe(SessionActionOutcome.NotFound);
         _store.Count.ShouldBe(0);
     }
 
