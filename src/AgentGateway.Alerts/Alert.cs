@@ -32,7 +32,7 @@ public sealed record Alert(
 
 /// <summary>The structured part of an alert (JSON, snake_case on the wire).</summary>
 /// <param name="SessionId">The session, for session alerts.</param>
-/// <param name="Tenant">The session's tenant: null until tenants exist.</param>
+/// <param name="Tenant">The tenant that owns the session (null for breaker alerts and unowned sessions).</param>
 /// <param name="Reason">Trip reason (<c>loop_limit</c>, <c>token_velocity</c>) or the breaker transition's reason.</param>
 /// <param name="LoopCount">Model calls in the task when the session tripped.</param>
 /// <param name="TokensInWindow">Tokens in the velocity window when the session tripped.</param>

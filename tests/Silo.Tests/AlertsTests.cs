@@ -90,7 +90,7 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         var alertA = listed.Single(a => (string?)a!["body"]!["session_id"] == sessionA)!;
         ((string?)alertA["kind"]).ShouldBe("session_tripped");
         ((int)alertA["body"]!["loop_count"]!).ShouldBe(5);
-        alertA["body"]!["tenant"].ShouldBeNull();
+        ((string?)alertA["body"]!["tenant"]).ShouldBe("local"); // loopback callers with no tenant keys are the implicit tenant
         foreach (var delivery in alertA["deliveries"]!.AsArray())
         {
             ((string?)delivery!["status"]).ShouldBe("delivered");

@@ -76,7 +76,7 @@ public sealed class SessionActor(
             {
                 if (decision.NewlyTripped)
                 {
-                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now), now);
+                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now), now, _governor.Owner);
                 }
 
                 return decision;
