@@ -15,6 +15,9 @@ namespace AgentGateway.Browser.Tests.Infrastructure;
 /// </summary>
 public sealed class GatewayNode(IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
+    /// <summary>This node's own alert outbox, removed with the node.</summary>
+    private readonly string _outbox = Path.Combine(Path.GetTempPath(), "gateway-browser-outbox-" + Guid.NewGuid().ToString("N"));
+
     /// <summary>Starts the node and returns its base address, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri StartOnKestrel()
     {
@@ -30,11 +33,30 @@ public sealed class GatewayNode(IReadOnlyDictionary<string, string>? settings = 
         // What ships, not the developer pages; the urls setting is overridden so nothing binds the fixed port.
         builder.UseEnvironment("Production");
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("Alerts:OutboxDirectory", _outbox);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);
         }
 
         builder.ConfigureLogging(static logging => logging.SetMinimumLevel(LogLevel.Warning));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_outbox))
+        {
+            Directory.Delete(_outbox, recursive: true);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (Directory.Exists(_outbox))
+        {
+            Directory.Delete(_outbox, recursive: true);
+        }
     }
 }

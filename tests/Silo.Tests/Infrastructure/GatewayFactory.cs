@@ -20,6 +20,9 @@ public sealed class GatewayFactory(
 {
     private readonly GatedLifetime _lifetime = new();
 
+    /// <summary>This node's own alert outbox (unless the settings name one), removed with the node.</summary>
+    private readonly string _outbox = Path.Combine(Path.GetTempPath(), "gateway-test-outbox-" + Guid.NewGuid().ToString("N"));
+
     public FakeTimeProvider Time { get; } = new();
 
     /// <summary>Starts the app on Kestrel at 127.0.0.1 on a free port and returns its base address.</summary>
@@ -35,6 +38,7 @@ public sealed class GatewayFactory(
         // Production: what ships, not the developer pages; urls overridden so nothing binds appsettings' fixed port.
         builder.UseEnvironment("Production");
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("Alerts:OutboxDirectory", _outbox);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);
@@ -64,10 +68,23 @@ public sealed class GatewayFactory(
         return host;
     }
 
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_outbox))
+        {
+            Directory.Delete(_outbox, recursive: true);
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         _lifetime.Open();
         base.Dispose(disposing);
+        if (Directory.Exists(_outbox))
+        {
+            Directory.Delete(_outbox, recursive: true);
+        }
     }
 
     /// <summary>A host lifetime whose start waits for <see cref="Open"/>; it handles no signals.</summary>
