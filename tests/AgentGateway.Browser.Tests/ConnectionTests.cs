@@ -53,4 +53,25 @@ public sealed class ConnectionTests(BrowserFixture browser)
         await Expect(second.Done).ToHaveCountAsync(1);
         await second.CloseAsync();
     }
+
+    [Fact]
+    public async Task TenantKeysConfigured_KeyEnteredInThePage_ConnectsAndChatsAsTheTenant()
+    {
+        const string key = "acme-browser-key-0123456789abcdef";
+        await using var node = new GatewayNode(new Dictionary<string, string> { ["Gateway:Tenants:acme:ApiKey"] = key });
+        var address = node.StartOnKestrel();
+        var chat = new ChatPage(await browser.NewPageAsync(address));
+        await chat.Page.GotoAsync("/");
+
+        // Without the key the node refuses the upgrade, so the page cannot connect.
+        await Expect(chat.Connection).Not.ToHaveAttributeAsync("data-state", "open");
+        await chat.Page.Locator("#api-key").FillAsync(key);
+        await chat.Page.Locator("#api-key").PressAsync("Tab");
+
+        await chat.WaitConnectedAsync();
+        await chat.SayAsync("hello");
+        await Expect(chat.AssistantMessages.Locator("[data-testid=message-text]")).ToHaveTextAsync([ChatPage.DefaultAnswer]);
+        await Expect(chat.Model.Locator("option[value=sonnet]")).ToHaveCountAsync(1);
+        await chat.CloseAsync();
+    }
 }

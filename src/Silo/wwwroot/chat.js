@@ -46,6 +46,7 @@
 
   const $ = (id) => document.getElementById(id);
   const ui = {
+    apiKey: $('api-key'),
     sessionId: $('session-id'),
     newSession: $('new-session'),
     connection: $('connection-state'),
@@ -134,6 +135,33 @@
     return `${scheme}//${location.host}/v1/sessions/${encodeURIComponent(page.sessionId)}/ws`;
   }
 
+  // ---- tenant key (optional) ---------------------------------------------------------------------
+  // Browsers cannot set headers on a WebSocket: the key travels as a subprotocol the node never echoes
+  // (docs/websocket.md). It is kept in this tab's sessionStorage only.
+
+  const KEY_STORAGE = 'agent-gateway.api-key';
+
+  function apiKey() {
+    return (ui.apiKey && ui.apiKey.value.trim()) || '';
+  }
+
+  function base64Url(text) {
+    const bytes = new TextEncoder().encode(text);
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function socketProtocols() {
+    const key = apiKey();
+    return key ? ['agent-gateway', 'agent-gateway.bearer.' + base64Url(key)] : [];
+  }
+
+  function authHeaders(headers) {
+    const key = apiKey();
+    return key ? { ...headers, Authorization: 'Bearer ' + key } : headers;
+  }
+
   function connect() {
     clearTimeout(page.reconnectTimer);
     const old = page.socket;
@@ -141,7 +169,7 @@
     if (old && old.readyState <= WebSocket.OPEN) old.close(1000, 'session changed');
 
     setConnection('connecting', 'connecting…');
-    const socket = new WebSocket(socketUrl());
+    const socket = new WebSocket(socketUrl(), socketProtocols());
     page.socket = socket;
     socket.addEventListener('open', () => {
       if (socket === page.socket) setConnection('open', 'connected');
@@ -590,7 +618,7 @@
 
   async function loadModels() {
     try {
-      const response = await fetch('/v1/models', { headers: { Accept: 'application/json' } });
+      const response = await fetch('/v1/models', { headers: authHeaders({ Accept: 'application/json' }) });
       if (!response.ok) throw new Error('GET /v1/models answered ' + response.status);
       const list = await response.json();
       const ids = (list.data || []).map((m) => m.id).filter((id) => typeof id === 'string');
@@ -634,6 +662,15 @@
     page.following = nearBottom();
   });
   window.addEventListener('hashchange', joinSessionFromHash);
+  ui.apiKey.value = sessionStorage.getItem(KEY_STORAGE) || '';
+  ui.apiKey.addEventListener('change', () => {
+    // A new key: remember it for this tab, reconnect with it and reload the models it may see.
+    if (apiKey()) sessionStorage.setItem(KEY_STORAGE, apiKey());
+    else sessionStorage.removeItem(KEY_STORAGE);
+    page.attempt = 0;
+    connect();
+    loadModels();
+  });
 
   joinSessionFromHash();
   loadModels();
