@@ -51,6 +51,29 @@ public sealed class MetricsTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Metrics_ModelCalls_LatencyHistogramByModelWithCumulativeBuckets()
+    {
+        const string count = "gateway_model_latency_count{model=\"sonnet\",status=\"ok\"}";
+        const string infinity = "gateway_model_latency_bucket{model=\"sonnet\",status=\"ok\",le=\"+Inf\"}";
+        var before = await ScrapeAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("sonnet", "Say hello."));
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var after = await ScrapeAsync();
+        after.ShouldContain("# TYPE gateway_model_latency histogram");
+        (Value(after, count) - Value(before, count)).ShouldBe(3);
+        Value(after, infinity).ShouldBe(Value(after, count));
+
+        // The shared node's clock stands still: every call took 0 s, so even the first bucket holds them all.
+        const string first = "gateway_model_latency_bucket{model=\"sonnet\",status=\"ok\",le=\"0.005\"}";
+        Value(after, first).ShouldBe(Value(after, count));
+    }
+
+    [Fact]
     public async Task Metrics_Get_PrometheusTextFormat()
     {
         using (var answered = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("haiku", "Say hello.")))

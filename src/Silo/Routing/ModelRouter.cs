@@ -153,7 +153,7 @@ public sealed partial class ModelRouter
                 linked.Dispose();
                 timeout.Dispose();
                 var status = ex is OperationCanceledException ? StatusCodes.Status504GatewayTimeout : StatusOf(ex);
-                _breakers.Report(lease, status, _time.GetElapsedTime(started));
+                Report(lease, status, started);
                 _metrics.ModelCall(model.Name, status == StatusCodes.Status504GatewayTimeout ? "timeout" : "failed");
                 LogModelFailed(model.Name, status, ex);
                 lastStatus = status;
@@ -163,7 +163,7 @@ public sealed partial class ModelRouter
                 await updates.DisposeAsync().ConfigureAwait(false);
                 linked.Dispose();
                 timeout.Dispose();
-                _breakers.Report(lease, ClientClosedRequest, _time.GetElapsedTime(started));
+                Report(lease, ClientClosedRequest, started);
                 throw;
             }
         }
@@ -187,25 +187,25 @@ public sealed partial class ModelRouter
         try
         {
             var response = await model.Client.GetResponseAsync(messages, options, call.Token).ConfigureAwait(false);
-            _breakers.Report(lease, StatusCodes.Status200OK, _time.GetElapsedTime(started));
+            Report(lease, StatusCodes.Status200OK, started);
             return response;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
-            _breakers.Report(lease, StatusCodes.Status504GatewayTimeout, _time.GetElapsedTime(started));
+            Report(lease, StatusCodes.Status504GatewayTimeout, started);
             _metrics.ModelCall(model.Name, "timeout");
             throw new ModelCallException(model.Name, StatusCodes.Status504GatewayTimeout, $"Model '{model.Name}' did not answer within {_options.CallTimeout}.");
         }
         catch (OperationCanceledException)
         {
             // The client left or the request's deadline passed: not the model's fault.
-            _breakers.Report(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, _time.GetElapsedTime(started));
+            Report(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, started);
             throw;
         }
         catch (Exception ex)
         {
             var status = StatusOf(ex);
-            _breakers.Report(lease, status, _time.GetElapsedTime(started));
+            Report(lease, status, started);
             _metrics.ModelCall(model.Name, "failed");
             LogModelFailed(model.Name, status, ex);
             throw ex as ModelCallException ?? new ModelCallException(model.Name, status, $"Model '{model.Name}' failed: {ex.Message}", ex);
@@ -261,8 +261,15 @@ public sealed partial class ModelRouter
         return chains;
     }
 
-    internal void ReportStream(in BreakerLease lease, int status, long started) =>
-        _breakers.Report(lease, status, _time.GetElapsedTime(started));
+    internal void ReportStream(in BreakerLease lease, int status, long started) => Report(lease, status, started);
+
+    /// <summary>A call's outcome, to its model's breaker and to the latency histogram.</summary>
+    private void Report(in BreakerLease lease, int status, long started)
+    {
+        var elapsed = _time.GetElapsedTime(started);
+        _breakers.Report(lease, status, elapsed);
+        _metrics.ModelLatency(lease.Model, status, elapsed);
+    }
 
     [LoggerMessage(300, LogLevel.Warning, "Model {Model} failed with status {Status}")]
     private partial void LogModelFailed(string model, int status, Exception exception);

@@ -6,12 +6,17 @@ namespace AgentGateway.Silo.Telemetry;
 public sealed class GatewayMetrics
 {
     public const string MeterName = "AgentGateway";
+    public const string ModelLatencyName = "gateway.model.latency";
+
+    /// <summary>Bucket bounds of the model latency histogram, in seconds (up to the 30 s a request may take).</summary>
+    public static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
 
     private readonly Counter<long> _requests;
     private readonly Counter<long> _trips;
     private readonly Counter<long> _modelCalls;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _retries;
+    private readonly Histogram<double> _modelLatency;
     private readonly Counter<long> _breakerTransitions;
     private readonly UpDownCounter<long> _sockets;
     private readonly Counter<long> _socketsClosed;
@@ -30,6 +35,7 @@ public sealed class GatewayMetrics
         _breakerTransitions = meter.CreateCounter<long>("gateway.breaker.transitions", "{transition}", "Circuit breaker state changes, by model, state entered and reason.");
         _sockets = meter.CreateUpDownCounter<long>("gateway.ws.connections", "{connection}", "Chat WebSockets open.");
         _socketsClosed = meter.CreateCounter<long>("gateway.ws.closed", "{connection}", "Chat WebSockets closed, by the close code the node chose (0: the client closed or vanished).");
+        _modelLatency = meter.CreateHistogram<double>(ModelLatencyName, "s", "Model call latency (to the answer, or to a stream's end), by model and outcome status class.");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
         _alertsRaised = meter.CreateCounter<long>("gateway.alerts.raised", "{alert}", "Alerts accepted into the outbox, by kind.");
         _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited, mailbox_full).");
@@ -51,6 +57,12 @@ public sealed class GatewayMetrics
         new KeyValuePair<string, object?>("model", model),
         new KeyValuePair<string, object?>("to", to),
         new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>One model call's latency; <paramref name="status"/> is the HTTP-style outcome reported to its breaker.</summary>
+    public void ModelLatency(string model, int status, TimeSpan elapsed) => _modelLatency.Record(
+        elapsed.TotalSeconds,
+        new KeyValuePair<string, object?>("model", model),
+        new KeyValuePair<string, object?>("status", status switch { < 300 => "ok", 499 => "client_closed", < 500 => "4xx", _ => "5xx" }));
 
     public void SocketOpened() => _sockets.Add(1);
 

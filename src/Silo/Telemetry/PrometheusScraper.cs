@@ -26,7 +26,9 @@ public sealed class PrometheusScraper : IDisposable
         _reader = new BaseExportingMetricReader(_exporter) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative };
         _provider = Sdk.CreateMeterProviderBuilder()
             .AddMeter(GatewayMetrics.MeterName)
-            .AddView(instrument => ReferenceEquals(instrument.Meter.Scope, meters) ? null : MetricStreamConfiguration.Drop)
+            .AddView(instrument => !ReferenceEquals(instrument.Meter.Scope, meters) ? MetricStreamConfiguration.Drop
+                : instrument.Name == GatewayMetrics.ModelLatencyName ? new ExplicitBucketHistogramConfiguration { Boundaries = GatewayMetrics.LatencyBuckets }
+                : null)
             .AddReader(_reader)
             .Build();
     }
@@ -52,6 +54,12 @@ public sealed class PrometheusScraper : IDisposable
             var text = new StringBuilder();
             foreach (var metric in batch)
             {
+                if (metric.MetricType == MetricType.Histogram)
+                {
+                    AppendHistogram(text, metric);
+                    continue;
+                }
+
                 var (type, suffix) = metric.MetricType switch
                 {
                     MetricType.LongSum or MetricType.DoubleSum => ("counter", "_total"),
@@ -64,24 +72,9 @@ public sealed class PrometheusScraper : IDisposable
                 }
 
                 var name = Sanitize(metric.Name) + suffix;
-                text.Append("# HELP ").Append(name).Append(' ').Append(metric.Description).Append('\n');
-                text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+                AppendHeader(text, name, metric.Description, type);
                 foreach (ref readonly var point in metric.GetMetricPoints())
                 {
-                    text.Append(name);
-                    var first = true;
-                    foreach (var tag in point.Tags)
-                    {
-                        text.Append(first ? '{' : ',').Append(Sanitize(tag.Key)).Append("=\"")
-                            .Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture))).Append('"');
-                        first = false;
-                    }
-
-                    if (!first)
-                    {
-                        text.Append('}');
-                    }
-
                     var value = metric.MetricType switch
                     {
                         MetricType.LongSum or MetricType.LongSumNonMonotonic => point.GetSumLong().ToString(CultureInfo.InvariantCulture),
@@ -89,12 +82,63 @@ public sealed class PrometheusScraper : IDisposable
                         MetricType.LongGauge => point.GetGaugeLastValueLong().ToString(CultureInfo.InvariantCulture),
                         _ => point.GetGaugeLastValueDouble().ToString(CultureInfo.InvariantCulture),
                     };
-                    text.Append(' ').Append(value).Append('\n');
+                    AppendSample(text, name, point.Tags, null, value);
                 }
             }
 
             Last = text.ToString();
             return ExportResult.Success;
+        }
+
+        /// <summary>A histogram as Prometheus expects it: cumulative <c>_bucket{le}</c> series, then <c>_sum</c> and <c>_count</c>.</summary>
+        private static void AppendHistogram(StringBuilder text, Metric metric)
+        {
+            var name = Sanitize(metric.Name);
+            AppendHeader(text, name, metric.Description, "histogram");
+            foreach (ref readonly var point in metric.GetMetricPoints())
+            {
+                long cumulative = 0;
+                foreach (var bucket in point.GetHistogramBuckets())
+                {
+                    cumulative += bucket.BucketCount;
+                    var le = double.IsPositiveInfinity(bucket.ExplicitBound) ? "+Inf" : bucket.ExplicitBound.ToString(CultureInfo.InvariantCulture);
+                    AppendSample(text, name + "_bucket", point.Tags, le, cumulative.ToString(CultureInfo.InvariantCulture));
+                }
+
+                AppendSample(text, name + "_sum", point.Tags, null, point.GetHistogramSum().ToString(CultureInfo.InvariantCulture));
+                AppendSample(text, name + "_count", point.Tags, null, point.GetHistogramCount().ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        private static void AppendHeader(StringBuilder text, string name, string? description, string type)
+        {
+            text.Append("# HELP ").Append(name).Append(' ').Append(description).Append('\n');
+            text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        }
+
+        private static void AppendSample(StringBuilder text, string name, ReadOnlyTagCollection tags, string? le, string value)
+        {
+            text.Append(name);
+            var first = true;
+            foreach (var tag in tags)
+            {
+                text.Append(first ? '{' : ',').Append(Sanitize(tag.Key)).Append("=\"")
+                    .Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture))).Append('"');
+                first = false;
+            }
+
+            if (le is not null)
+            {
+                text.Append(first ? '{' : ',').Append("le=\"").Append(le).Append('"');
+                first = false;
+            }
+
+            if (!first)
+            {
+                text.Append('}');
+            }
+
+            text.Append(' ').Append(value).Append('\n');
         }
 
         private static string Sanitize(string name)
