@@ -35,23 +35,28 @@ public static class DashboardApi
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Only configuration is read here: the services behind the feed are resolved at its first request, so a
+        // bad setting elsewhere still reaches the start's validation (exit code 2) instead of failing at mapping.
         var services = app.ServiceProvider;
-        var feed = new DashboardFeed(
-            services.GetRequiredService<ISessionCatalog>(),
-            services.GetRequiredService<IModelBreakers>(),
-            services.GetRequiredService<AlertService>(),
-            services.GetRequiredService<IOptions<GovernanceOptions>>().Value,
-            services.GetRequiredService<TimeProvider>(),
-            services.GetService<SessionService>(),
-            services.GetService<ChatConversations>(),
-            DashboardFeed.IntervalFrom(services.GetRequiredService<IConfiguration>()["Dashboard:Interval"]));
-        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var interval = DashboardFeed.IntervalFrom(services.GetRequiredService<IConfiguration>()["Dashboard:Interval"]);
+        var feed = new Lazy<DashboardFeed>(
+            () => new DashboardFeed(
+                services.GetRequiredService<ISessionCatalog>(),
+                services.GetRequiredService<IModelBreakers>(),
+                services.GetRequiredService<AlertService>(),
+                services.GetRequiredService<IOptions<GovernanceOptions>>().Value,
+                services.GetRequiredService<TimeProvider>(),
+                services.GetService<SessionService>(),
+                services.GetService<ChatConversations>(),
+                interval),
+            LazyThreadSafetyMode.ExecutionAndPublication);
 
         app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly)
             .MapGet("/events", async (HttpContext http, CancellationToken cancellationToken) =>
             {
+                var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-                await feed.StreamAsync(http.Response, both.Token).ConfigureAwait(false);
+                await feed.Value.StreamAsync(http.Response, both.Token).ConfigureAwait(false);
                 return Results.Empty;
             });
 
