@@ -5,6 +5,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Silo.Dashboard;
 using AgentGateway.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -150,6 +152,32 @@ public sealed class DashboardFeedTests : IAsyncLifetime
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
         response.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("connect-src 'self'");
         (await response.Content.ReadAsStringAsync()).ShouldContain("dashboard.js");
+    }
+
+    [Theory]
+    [InlineData(null, 500)]
+    [InlineData("00:00:00.25", 250)]
+    [InlineData("00:00:02", 2000)]
+    public void IntervalFrom_UnsetOrValid_DefaultOrTheSetting(string? configured, int milliseconds)
+        => DashboardFeed.IntervalFrom(configured).ShouldBe(TimeSpan.FromMilliseconds(milliseconds));
+
+    [Theory]
+    [InlineData("00:00:00.01")]
+    [InlineData("soon")]
+    public void IntervalFrom_TooShortOrNotATimeSpan_FailsWithTheSettingNamed(string configured)
+        => Should.Throw<InvalidOperationException>(() => DashboardFeed.IntervalFrom(configured)).Message.ShouldContain("Dashboard:Interval");
+
+    [Fact]
+    public void Velocity_StoredBuckets_PlacedOldestFirstEndingAtTheCurrentBucketExpiredOnesDropped()
+    {
+        // 60 s in 10 buckets of 6 s; now is in bucket 1000 (counted from the Unix epoch).
+        var bucketTicks = TimeSpan.FromSeconds(6).Ticks;
+        var now = DateTimeOffset.UnixEpoch.AddTicks((1000 * bucketTicks) + 1);
+        var state = new SessionState("s", 1, SessionStatus.Active, TripReason.None, null, 0, 0, 0, [], [985, 991, 995, 1000], [7, 11, 13, 17], now);
+
+        var series = DashboardFeed.Velocity(state, now, bucketTicks, 10);
+
+        series.ShouldBe([11, 0, 0, 0, 13, 0, 0, 0, 0, 17]);
     }
 
     private GatewayFactory NewNode(AlertSignals signals) => new(
