@@ -16,7 +16,11 @@ namespace AgentGateway.Silo.Tests;
 /// The dashboard's push feed <c>GET /admin/events</c> on a node of its own with the frozen clock: a snapshot at once,
 /// the next one only after the feed's interval (a delay on the node's <see cref="TimeProvider"/>) and only when
 /// something changed; admin-authenticated like every <c>/admin</c> path.
-/// </summary>
+/// <remarks>
+/// Its own collection, run on its own: its nodes open and close sockets, which would move the process-wide open-file
+/// count that <c>NodeAdminTests</c> compares before and after.
+/// </remarks>
+[Collection(DashboardFeedCollection.Name)]
 public sealed class DashboardFeedTests : IAsyncLifetime
 {
     /// <summary>An interval no other timer of the node uses, so <c>WhenTimerArmed</c> sees the feed's own delay.</summary>
@@ -221,4 +225,10 @@ public sealed class DashboardFeedTests : IAsyncLifetime
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DashboardFeedCollection
+{
+    public const string Name = "Dashboard feed";
 }
