@@ -46,5 +46,5 @@ public sealed record DashboardDelivery(string Sink, string Status, int Attempts,
 /// <summary>A node (today: the one serving the feed) and what it holds.</summary>
 public sealed record DashboardNode(string Node, int SessionActivations, int Conversations, int Sockets);
 
-/// <summary>The limits the numbers are read against, and how many sessions were left out of the list.</summary>
+/// <summary>The limits the numbers are read against, and whether sessions beyond the first <see cref="MaxSessions"/> were left out of the list.</summary>
 public sealed record DashboardLimits(int MaxSessions, bool SessionsTruncated, int WindowSeconds, double BucketSeconds);
