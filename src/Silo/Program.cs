@@ -23,6 +23,7 @@ app.MapChatSockets();
 app.MapChatPage();
 app.MapNodeAdminApi();
 app.MapAlertsAdminApi();
+app.MapDashboard();
 return app.RunGateway();
 
 /// <summary>The entry point, visible to the test host.</summary>

@@ -1,0 +1,99 @@
+using System.Collections.Frozen;
+using AgentGateway.Actors.Sessions;
+using AgentGateway.Alerts;
+using AgentGateway.Contracts.Breakers;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Silo.Conversations;
+using AgentGateway.Silo.Dashboard;
+using Microsoft.Extensions.Options;
+
+namespace AgentGateway.Silo.Apis;
+
+/// <summary>
+/// The operator dashboard: the page at <c>GET /dashboard</c> (with <c>/dashboard.js</c> and <c>/dashboard.css</c>,
+/// embedded like the chat page) and its push feed <c>GET /admin/events</c> (Server-Sent Events, admin-authenticated
+/// like every <c>/admin</c> path). The page holds no data of its own: everything it shows comes from the feed, and its
+/// buttons call the admin API (<c>POST /admin/sessions/{id}/resume</c> and <c>/end</c>).
+/// </summary>
+public static class DashboardApi
+{
+    private const string ResourcePrefix = "wwwroot/";
+
+    private static readonly (string Path, string File, string ContentType)[] Files =
+    [
+        ("/dashboard", "dashboard.html", "text/html; charset=utf-8"),
+        ("/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
+        ("/dashboard.css", "dashboard.css", "text/css; charset=utf-8"),
+    ];
+
+    /// <summary>Only its own script, style and node; never framed.</summary>
+    private const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Only configuration is read here: the services behind the feed are resolved at its first request, so a
+        // bad setting elsewhere still reaches the start's validation (exit code 2) instead of failing at mapping.
+        var services = app.ServiceProvider;
+        var interval = DashboardFeed.IntervalFrom(services.GetRequiredService<IConfiguration>()["Dashboard:Interval"]);
+        var feed = new Lazy<DashboardFeed>(
+            () => new DashboardFeed(
+                services.GetRequiredService<ISessionCatalog>(),
+                services.GetRequiredService<IModelBreakers>(),
+                services.GetRequiredService<AlertService>(),
+                services.GetRequiredService<IOptions<GovernanceOptions>>().Value,
+                services.GetRequiredService<TimeProvider>(),
+                services.GetService<SessionService>(),
+                services.GetService<ChatConversations>(),
+                interval),
+            LazyThreadSafetyMode.ExecutionAndPublication);
+
+        app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly)
+            .MapGet("/events", async (HttpContext http, CancellationToken cancellationToken) =>
+            {
+                var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+                await feed.Value.StreamAsync(http.Response, both.Token).ConfigureAwait(false);
+                return Results.Empty;
+            });
+
+        var assets = LoadAssets();
+        var page = app.MapGroup("").WithTags("Dashboard");
+        foreach (var (path, file, contentType) in Files)
+        {
+            var content = assets[file];
+            page.MapMethods(path, [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => Serve(http, content, contentType))
+                .ExcludeFromDescription();
+        }
+
+        return app;
+    }
+
+    private static IResult Serve(HttpContext http, byte[] content, string contentType)
+    {
+        var headers = http.Response.Headers;
+        headers.CacheControl = "no-cache";
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        return TypedResults.Bytes(content, contentType);
+    }
+
+    private static FrozenDictionary<string, byte[]> LoadAssets()
+    {
+        var assembly = typeof(DashboardApi).Assembly;
+        var assets = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (_, file, _) in Files)
+        {
+            using var stream = assembly.GetManifestResourceStream(ResourcePrefix + file)
+                ?? throw new InvalidOperationException($"The dashboard file '{file}' is not embedded in {assembly.GetName().Name}.");
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            assets[file] = copy.ToArray();
+        }
+
+        return assets.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}
