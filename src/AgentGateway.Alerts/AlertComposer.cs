@@ -32,7 +32,7 @@ public sealed class AlertComposer(string node)
             "critical",
             Subject($"CRITICAL: session {trip.SessionId} terminated ({reason})"),
             $"CRITICAL: Session ID [{trip.SessionId}] terminated due to {cause}",
-            new AlertBody(trip.SessionId, trip.Tenant, reason, trip.LoopCount, trip.TokensInWindow, null, null, Node, trip.At));
+            new AlertBody(trip.SessionId, trip.Tenant, reason, trip.LoopCount, trip.TokensInWindow, trip.Model, null, Node, trip.At));
     }
 
     /// <summary>An alert for a breaker opening (or being isolated) or closing; null for transitions nobody is paged for (half-open).</summary>

@@ -98,6 +98,7 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         ((string?)alertA["kind"]).ShouldBe("session_tripped");
         ((int)alertA["body"]!["loop_count"]!).ShouldBe(5);
         ((string?)alertA["body"]!["tenant"]).ShouldBe("local"); // loopback callers with no tenant keys are the implicit tenant
+        ((string?)alertA["body"]!["model"]).ShouldBe("haiku");
         foreach (var delivery in alertA["deliveries"]!.AsArray())
         {
             ((string?)delivery!["status"]).ShouldBe("delivered");

@@ -36,11 +36,11 @@ public sealed class SessionActor(
         => await ReloadAsync(cancellationToken).ConfigureAwait(false);
 
     public ValueTask<Admission> AdmitAsync(TurnInfo turn, CancellationToken cancellationToken)
-        => DecideAsync(turn, static (governor, t, now) => governor.TryAdmit(t, now), cancellationToken);
+        => DecideAsync(turn, turn.Model, static (governor, t, now) => governor.TryAdmit(t, now), cancellationToken);
 
     /// <summary>Charges a streaming call's next tokens (a grant, or a refusal that trips the session).</summary>
     public ValueTask<TokenGrant> ChargeAsync(StreamCharge charge, CancellationToken cancellationToken)
-        => DecideAsync(charge, static (governor, c, now) => governor.TryCharge(c, now), cancellationToken);
+        => DecideAsync(charge, charge.Model, static (governor, c, now) => governor.TryCharge(c, now), cancellationToken);
 
     /// <summary>
     /// One governance decision in this turn: decide, write, and on a lost race reload and decide again. A refusal
@@ -48,6 +48,7 @@ public sealed class SessionActor(
     /// </summary>
     private async ValueTask<TDecision> DecideAsync<TArg, TDecision>(
         TArg argument,
+        string? model,
         Func<SessionGovernor, TArg, DateTimeOffset, TDecision> decide,
         CancellationToken cancellationToken)
         where TDecision : struct, IGovernanceDecision
@@ -76,7 +77,7 @@ public sealed class SessionActor(
             {
                 if (decision.NewlyTripped)
                 {
-                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now), now, _governor.Owner);
+                    log.Tripped(sessionId, decision.TripReason, _governor.LoopCount, _governor.TokensInWindow(now), now, _governor.Owner, model);
                 }
 
                 return decision;

@@ -21,10 +21,10 @@ public sealed partial class SessionActorLog(ILogger<SessionActor> logger, ISessi
     [LoggerMessage(102, LogLevel.Debug, "Session {SessionId} write conflict at version {Version}; reloading and deciding again")]
     private static partial void WriteConflictCore(ILogger logger, string sessionId, long version);
 
-    public void Tripped(string sessionId, TripReason reason, int loopCount, long tokensInWindow, DateTimeOffset at, string? tenant = null)
+    public void Tripped(string sessionId, TripReason reason, int loopCount, long tokensInWindow, DateTimeOffset at, string? tenant = null, string? model = null)
     {
         TrippedCore(logger, sessionId, reason.ToWireName(), loopCount, tokensInWindow);
-        events?.Tripped(new SessionTripped(sessionId, reason, loopCount, tokensInWindow, at, tenant));
+        events?.Tripped(new SessionTripped(sessionId, reason, loopCount, tokensInWindow, at, tenant, model));
     }
 
     public void Resumed(string sessionId, DateTimeOffset at)

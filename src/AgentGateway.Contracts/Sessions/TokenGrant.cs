@@ -15,7 +15,8 @@ public interface IGovernanceDecision
 /// </summary>
 /// <param name="Needed">Tokens the chunk in hand needs beyond what the stream still holds: refused below this.</param>
 /// <param name="Wanted">Tokens the stream would like to hold (at least <paramref name="Needed"/>), so it need not ask per chunk.</param>
-public readonly record struct StreamCharge(int Needed, int Wanted);
+/// <param name="Model">The model streaming (named in a cut-off's alert; not part of the decision).</param>
+public readonly record struct StreamCharge(int Needed, int Wanted, string? Model = null);
 
 /// <summary>The answer to a <see cref="StreamCharge"/>, decided in one actor turn.</summary>
 /// <param name="Allowed">True: <paramref name="Granted"/> tokens were charged to the window and the chunk may go out.</param>

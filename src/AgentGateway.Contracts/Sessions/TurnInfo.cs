@@ -23,4 +23,5 @@ public enum TurnKind
 /// The caller's tenant. The first tenant to use a session owns it; another tenant's call is refused as
 /// <see cref="Admission.Forbidden"/>. Null: a caller with no tenant (it claims nothing and may use only unowned sessions).
 /// </param>
-public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens, string? Tenant = null);
+/// <param name="Model">The model asked for (named in a trip's alert; not part of the decision).</param>
+public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens, string? Tenant = null, string? Model = null);

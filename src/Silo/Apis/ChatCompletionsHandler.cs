@@ -234,7 +234,7 @@ public sealed partial class ChatCompletionsHandler(
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var first = true;
         long? input = null, output = null;
-        var meter = new TokenMeter(sessions, sessionId, admission, _grantTokens);
+        var meter = new TokenMeter(sessions, sessionId, admission, _grantTokens, model.Name);
         string? finish = null;
         var toolCalls = 0;
         var answer = new StringBuilder();

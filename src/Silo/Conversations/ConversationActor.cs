@@ -277,7 +277,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         Admission admission;
         try
         {
-            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, TokenEstimator.EstimateInput(_history), _tenant), cancellationToken)
+            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, TokenEstimator.EstimateInput(_history), _tenant, _model!.Name), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (MailboxFullException)
@@ -314,7 +314,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
     /// <summary>The model call, outside the actor's turns: stream, meter, pass tokens on, then report the end.</summary>
     private async Task RunCallAsync(ModelCall call)
     {
-        var meter = new TokenMeter(context.Sessions, sessionId, call.Admission, context.StreamGrantTokens);
+        var meter = new TokenMeter(context.Sessions, sessionId, call.Admission, context.StreamGrantTokens, call.Model.Name);
         List<FunctionCallContent>? toolCalls = null;
         long? input = null, output = null;
         string? finish = null, route = null, model = null;

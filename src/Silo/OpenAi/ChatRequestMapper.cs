@@ -92,7 +92,8 @@ public static class ChatRequestMapper
         var turn = new TurnInfo(
             lastIsUser ? TurnKind.UserMessage : TurnKind.Continuation,
             fingerprint,
-            TokenEstimator.EstimateInput(messages));
+            TokenEstimator.EstimateInput(messages),
+            Model: model);
         mapped = new MappedChatRequest(messages, options, turn);
         return true;
     }

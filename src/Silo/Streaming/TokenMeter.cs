@@ -11,7 +11,7 @@ namespace AgentGateway.Silo.Streaming;
 /// is refused, and the session trips with token_velocity in that same actor turn.
 /// </summary>
 /// <remarks>One meter per call, used by one reader at a time (the stream's pump). Not thread-safe.</remarks>
-public sealed class TokenMeter(ISessionService sessions, string sessionId, Admission admission, int grantTokens)
+public sealed class TokenMeter(ISessionService sessions, string sessionId, Admission admission, int grantTokens, string? model = null)
 {
     private long _held;
 
@@ -79,7 +79,7 @@ public sealed class TokenMeter(ISessionService sessions, string sessionId, Admis
     private async ValueTask<bool> ChargeAsync(int tokens, CancellationToken cancellationToken)
     {
         var needed = (int)(tokens - _held);
-        var grant = await sessions.ChargeAsync(sessionId, new StreamCharge(needed, Math.Max(grantTokens, needed)), cancellationToken)
+        var grant = await sessions.ChargeAsync(sessionId, new StreamCharge(needed, Math.Max(grantTokens, needed), model), cancellationToken)
             .ConfigureAwait(false);
         Charged += grant.Charged;
         Counted += tokens;
