@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using AgentGateway.Actors.Sessions;
 using AgentGateway.Alerts;
 using AgentGateway.Contracts.Breakers;
@@ -18,20 +17,6 @@ namespace AgentGateway.Silo.Apis;
 /// </summary>
 public static class DashboardApi
 {
-    private const string ResourcePrefix = "wwwroot/";
-
-    private static readonly (string Path, string File, string ContentType)[] Files =
-    [
-        ("/dashboard", "dashboard.html", "text/html; charset=utf-8"),
-        ("/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
-        ("/dashboard.css", "dashboard.css", "text/css; charset=utf-8"),
-    ];
-
-    /// <summary>Only its own script, style and node; never framed.</summary>
-    private const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-        + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -60,40 +45,12 @@ public static class DashboardApi
                 return Results.Empty;
             });
 
-        var assets = LoadAssets();
-        var page = app.MapGroup("").WithTags("Dashboard");
-        foreach (var (path, file, contentType) in Files)
-        {
-            var content = assets[file];
-            page.MapMethods(path, [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => Serve(http, content, contentType))
-                .ExcludeFromDescription();
-        }
-
+        EmbeddedPages.Map(
+            app,
+            "Dashboard",
+            ("/dashboard", "dashboard.html", "text/html; charset=utf-8"),
+            ("/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
+            ("/dashboard.css", "dashboard.css", "text/css; charset=utf-8"));
         return app;
-    }
-
-    private static IResult Serve(HttpContext http, byte[] content, string contentType)
-    {
-        var headers = http.Response.Headers;
-        headers.CacheControl = "no-cache";
-        headers.XContentTypeOptions = "nosniff";
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        return TypedResults.Bytes(content, contentType);
-    }
-
-    private static FrozenDictionary<string, byte[]> LoadAssets()
-    {
-        var assembly = typeof(DashboardApi).Assembly;
-        var assets = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var (_, file, _) in Files)
-        {
-            using var stream = assembly.GetManifestResourceStream(ResourcePrefix + file)
-                ?? throw new InvalidOperationException($"The dashboard file '{file}' is not embedded in {assembly.GetName().Name}.");
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            assets[file] = copy.ToArray();
-        }
-
-        return assets.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }
