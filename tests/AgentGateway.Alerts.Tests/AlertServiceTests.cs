@@ -191,7 +191,7 @@ public sealed class AlertServiceTests : IAsyncLifetime, IDisposable
 
     private static BreakerTransition Opened(DateTimeOffset at) => new(BreakerStatus.Closed, BreakerStatus.Open, BreakerTransitionReason.ConsecutiveFailures, at);
 
-    private (AlertService Alerts, RecordingObserver Observer) NewService(IAlertOutboxStore store, TimeSpan? batchWindow = null)
+    private (AlertService Alerts, AlertSignals Observer) NewService(IAlertOutboxStore store, TimeSpan? batchWindow = null)
     {
         var options = new AlertOptions
         {
@@ -199,7 +199,7 @@ public sealed class AlertServiceTests : IAsyncLifetime, IDisposable
             BatchWindow = batchWindow ?? Batch,
             Sns = new SnsSinkOptions { TopicArn = TopicArn, ServiceUrl = _sns.BaseAddress.ToString() },
         };
-        var observer = new RecordingObserver();
+        var observer = new AlertSignals();
         var sink = new SnsAlertSink(_http, options.Sns, SnsAlertSink.DefaultCredentials(), _time);
         var service = new AlertService(options, store, [sink], _time, NullLoggerFactory.Instance, observer, "test");
         _services.Add(service);
@@ -222,59 +222,6 @@ public sealed class AlertServiceTests : IAsyncLifetime, IDisposable
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    /// <summary>Records what the actor reports and signals tests waiting for a count (a listener, not a stand-in).</summary>
-    private sealed class RecordingObserver : IAlertObserver
-    {
-        private readonly Lock _gate = new();
-        private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = [];
-        private int _delivered;
-        private int _failed;
-
-        public ConcurrentQueue<string> Raised { get; } = new();
-
-        public ConcurrentQueue<string> Suppressed { get; } = new();
-
-        public Task WhenDelivered(int count) => When(() => _delivered >= count);
-
-        public Task WhenFailed(int count) => When(() => _failed >= count);
-
-        void IAlertObserver.Raised(string kind) => Raised.Enqueue(kind);
-
-        void IAlertObserver.Suppressed(string kind, string why) => Suppressed.Enqueue(kind + "/" + why);
-
-        void IAlertObserver.Delivered(string sink) => Bump(ref _delivered);
-
-        void IAlertObserver.Failed(string sink) => Bump(ref _failed);
-
-        private void Bump(ref int counter)
-        {
-            lock (_gate)
-            {
-                counter++;
-                foreach (var w in _waiters.Where(w => w.Done()).ToList())
-                {
-                    _waiters.Remove(w);
-                    w.Signal.TrySetResult();
-                }
-            }
-        }
-
-        private Task When(Func<bool> done)
-        {
-            lock (_gate)
-            {
-                if (done())
-                {
-                    return Task.CompletedTask;
-                }
-
-                var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiters.Add((done, signal));
-                return signal.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts;
 using AgentGateway.Alerts.Outbox;
+using AgentGateway.Alerts.Tests;
 using AgentGateway.Silo.Tests.Infrastructure;
 using AgentGateway.TestSupport;
 using Microsoft.Extensions.DependencyInjection;

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts;
+using AgentGateway.Alerts.Tests;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Silo.Dashboard;
 using AgentGateway.Silo.Tests.Infrastructure;

@@ -1,10 +1,11 @@
-using AgentGateway.Alerts;
+using System.Collections.Concurrent;
 
-namespace AgentGateway.Silo.Tests.Infrastructure;
+namespace AgentGateway.Alerts.Tests;
 
 /// <summary>
-/// Registered as an extra <see cref="IAlertObserver"/> on a node: signals tests when the node's alert actor has
-/// delivered or failed a number of publishes (each reported after the outbox write), so tests wait without polling.
+/// An extra <see cref="IAlertObserver"/> for tests (an alert service's, or a node's): records what was raised and
+/// suppressed, and signals when the alert actor has delivered or failed a number of publishes (each reported after
+/// the outbox write), so tests wait without polling. Silo.Tests compiles this same file (linked in its project).
 /// </summary>
 public sealed class AlertSignals : IAlertObserver
 {
@@ -17,17 +18,19 @@ public sealed class AlertSignals : IAlertObserver
 
     public Task WhenFailed(int count) => When(() => _failed >= count);
 
-    public void Raised(string kind)
-    {
-    }
+    /// <summary>Kinds raised, in order.</summary>
+    public ConcurrentQueue<string> Raised { get; } = new();
 
-    public void Suppressed(string kind, string why)
-    {
-    }
+    /// <summary>"kind/why" of each suppressed alert, in order.</summary>
+    public ConcurrentQueue<string> Suppressed { get; } = new();
 
-    public void Delivered(string sink) => Bump(ref _delivered);
+    void IAlertObserver.Raised(string kind) => Raised.Enqueue(kind);
 
-    public void Failed(string sink) => Bump(ref _failed);
+    void IAlertObserver.Suppressed(string kind, string why) => Suppressed.Enqueue(kind + "/" + why);
+
+    void IAlertObserver.Delivered(string sink) => Bump(ref _delivered);
+
+    void IAlertObserver.Failed(string sink) => Bump(ref _failed);
 
     private void Bump(ref int counter)
     {
