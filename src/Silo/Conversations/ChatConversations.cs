@@ -140,8 +140,6 @@ public sealed class ChatConversations : IAsyncDisposable
     /// <summary>Raised when the node starts closing a socket (its <see cref="ChatConnection.CloseCode"/> is set), or the client closed it.</summary>
     public event Action<ChatConnection>? Closing;
 
-    /// <summary>Raised when a socket has closed, with the code the node chose (0: the client closed or vanished).</summary>
-    public event Action<ChatConnection>? Closed;
 
     /// <summary>Serves one accepted socket until it closes.</summary>
     public async Task RunAsync(string sessionId, string tenant, WebSocket socket)
@@ -180,7 +178,6 @@ public sealed class ChatConversations : IAsyncDisposable
             _open.TryRemove(connection, out _);
             _context.Metrics.SocketClosed(connection.CloseCode);
             await connection.DisposeAsync().ConfigureAwait(false);
-            Closed?.Invoke(connection);
         }
     }
 

@@ -48,10 +48,6 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
     private int _loopCount;
     private string? _tenant;
 
-    public ConversationPhase Phase => _phase;
-
-    public int SocketCount => Volatile.Read(ref _connections).Length;
-
     public override bool CanDeactivate => _connections.Length == 0 && _phase == ConversationPhase.Idle;
 
     public override ValueTask OnDeactivateAsync(CancellationToken cancellationToken)
