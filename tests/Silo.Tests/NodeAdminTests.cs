@@ -22,6 +22,17 @@ public sealed class NodeAdminTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Node_Uptime_CountedOnTheNodesClock()
+    {
+        await using var node = new OwnNode(new Dictionary<string, string>());
+        node.Time.Advance(TimeSpan.FromSeconds(90));
+
+        var stats = await node.Http.GetFromJsonAsync<JsonObject>("/admin/node");
+
+        ((double)stats!["uptimeSeconds"]!).ShouldBe(90);
+    }
+
+    [Fact]
     public async Task Node_NewSessionCallsModel_SessionActivationsUpByOne()
     {
         // The shared node's clock stands still, so no activation is collected as idle between the two reads.

@@ -19,12 +19,16 @@ public static class NodeAdminApi
 {
     public static IEndpointRouteBuilder MapNodeAdminApi(this IEndpointRouteBuilder app)
     {
+        // Uptime runs on the node's clock from when the endpoint was mapped (the node's start), like all its time.
+        var time = app.ServiceProvider.GetRequiredService<TimeProvider>();
+        var started = time.GetTimestamp();
         var admin = app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly);
-        admin.MapGet("/node", GetNode);
+        admin.MapGet("/node", (SessionService sessions, ChatConversations chats, bool gc = false) =>
+            GetNode(sessions, chats, time.GetElapsedTime(started), gc));
         return app;
     }
 
-    public static Ok<NodeStats> GetNode(SessionService sessions, ChatConversations chats, bool gc = false)
+    public static Ok<NodeStats> GetNode(SessionService sessions, ChatConversations chats, TimeSpan uptime, bool gc = false)
     {
         if (gc)
         {
@@ -38,7 +42,7 @@ public static class NodeAdminApi
         ThreadPool.GetMinThreads(out var minWorkers, out _);
         return TypedResults.Ok(new NodeStats(
             $"{Environment.MachineName}:{Environment.ProcessId}",
-            Math.Round((DateTime.Now - process.StartTime).TotalSeconds, 1),
+            Math.Round(uptime.TotalSeconds, 1),
             sessions.Host.ActivationCount,
             chats.ConversationCount,
             chats.SocketCount,
