@@ -11,9 +11,10 @@ cd "$(dirname "$0")"
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
 
-# Debian packages the tests need. Later suites add their servers here (redis-server, nginx) and
-# start them below.
-APT_PACKAGES=(chromium) # chromium: the browser tests' browser (Playwright never downloads one)
+# Debian packages the tests need. The tests start the servers themselves, on loopback and free ports,
+# and stop them by PID: redis-server (cache, tenant limits), nginx (the cluster's load balancer).
+# chromium is the browser tests' browser (Playwright never downloads one).
+APT_PACKAGES=(chromium redis-server nginx)
 
 apt_install() {
   [ "$#" -eq 0 ] && return 0
@@ -41,6 +42,16 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 apt_install "${APT_PACKAGES[@]}"
+
+# dynalite (the DynamoDB API on loopback) from the committed lockfile, into tools/servers/node_modules.
+if [ ! -x tools/servers/node_modules/.bin/dynalite ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing nodejs npm (apt)"
+    apt_install nodejs npm
+  fi
+  log "installing dynalite (npm ci, tools/servers/package-lock.json)"
+  (cd tools/servers && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -13,6 +13,10 @@ public sealed class AlertRecord
     [JsonPropertyName("stored_at")]
     public required DateTimeOffset StoredAt { get; init; }
 
+    /// <summary>The node that delivers the alert (the one that raised it, or one that adopted it from a dead node); null: any.</summary>
+    [JsonPropertyName("node")]
+    public string? Node { get; set; }
+
     [JsonPropertyName("deliveries")]
     public required List<SinkDelivery> Deliveries { get; init; }
 

@@ -13,6 +13,7 @@ using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Hosting;
@@ -77,9 +78,10 @@ public static class GatewayHostingExtensions
     /// <summary>Session governance on the in-process actor host, over the embedded in-memory store.</summary>
     public static WebApplicationBuilder AddSessionGovernance(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<InMemorySessionStore>();
-        builder.Services.AddSingleton<ISessionStore>(static sp => sp.GetRequiredService<InMemorySessionStore>());
-        builder.Services.AddSingleton<ISessionCatalog>(static sp => sp.GetRequiredService<InMemorySessionStore>());
+        // A durable store registered before (AddDurableStorage) wins over the embedded one.
+        builder.Services.TryAddSingleton<InMemorySessionStore>();
+        builder.Services.TryAddSingleton<ISessionStore>(static sp => sp.GetRequiredService<InMemorySessionStore>());
+        builder.Services.TryAddSingleton<ISessionCatalog>(static sp => sp.GetRequiredService<InMemorySessionStore>());
         builder.Services.AddSingleton(static sp => new SessionService(
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<GovernanceOptions>>().Value,
@@ -101,7 +103,8 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingModelsValidator>();
         builder.Services.AddSingleton<ModelRouter>();
         builder.Services.AddValidatedOptions<CacheOptions>(builder.Configuration, CacheOptions.SectionName);
-        builder.Services.AddSingleton<IResponseCache>(static sp =>
+        // A shared cache registered before (Redis) wins over the node's own.
+        builder.Services.TryAddSingleton<IResponseCache>(static sp =>
         {
             var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
             return new InMemoryResponseCache(cache.MaxEntries, cache.TimeToLive, sp.GetRequiredService<TimeProvider>());
