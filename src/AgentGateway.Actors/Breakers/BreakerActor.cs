@@ -105,6 +105,18 @@ public sealed class BreakerActor(
         throw new BreakerConflictException(Model, MaxWriteAttempts);
     }
 
+    /// <summary>
+    /// Rereads the stored breaker and publishes it to the node's view, so a state another node wrote (an open, an
+    /// operator's isolate) reaches this node's callers without waiting for a conflict. Announces nothing: the node that
+    /// wrote the change announced it. True when the stored state differed from what this node held.
+    /// </summary>
+    public async ValueTask<bool> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var changed = await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        Publish();
+        return changed;
+    }
+
     public async ValueTask<BreakerInfo> GetAsync(CancellationToken cancellationToken)
     {
         await ReloadAsync(cancellationToken).ConfigureAwait(false);
