@@ -55,8 +55,9 @@ public sealed class BreakerActor(
             var permit = _breaker.TryAcquire(now);
             var transitions = _breaker.DrainTransitions();
 
-            // A probe slot is not stored (probes die with the process); only a change of state is.
-            if (transitions.Count == 0 || await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
+            // A change of state is stored, and so is a probe slot: every node sharing the breaker sees the probes out,
+            // so their number is bounded across the cluster. A closed-state permit changes nothing stored.
+            if ((transitions.Count == 0 && !permit.IsProbe) || await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
             {
                 Publish();
                 Announce(transitions);
@@ -73,7 +74,17 @@ public sealed class BreakerActor(
     /// <summary>Counts an admitted call's outcome (one-way).</summary>
     public async ValueTask ReportAsync(BreakerReport report)
     {
-        await RefreshIfStaleAsync(CancellationToken.None).ConfigureAwait(false);
+        if (report.IsProbe)
+        {
+            // Another node may hold the probe's slot in a state this node has not read yet: probes are rare (a few
+            // per break), so each reads the store first.
+            await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await RefreshIfStaleAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         var outcome = BreakerClassifier.FromStatus(report.StatusCode);
         var permit = _breaker.PermitFor(report.Epoch - _epochOffset, report.Ticket, report.IsProbe);
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
@@ -82,7 +93,9 @@ public sealed class BreakerActor(
             var recorded = _breaker.OnOutcome(permit, outcome, report.Duration, now);
             var transitions = _breaker.DrainTransitions();
             var counted = recorded is RecordedOutcome.Success or RecordedOutcome.Failure or RecordedOutcome.SlowCall;
-            if ((!counted && transitions.Count == 0) || await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
+            // A probe's outcome always frees its stored slot (even an ignored client error), so it is always written.
+            var changed = counted || transitions.Count > 0 || (report.IsProbe && recorded != RecordedOutcome.Stale);
+            if (!changed || await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
             {
                 Publish();
                 Announce(transitions);
@@ -91,9 +104,15 @@ public sealed class BreakerActor(
 
             await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
 
-            // The reload started a new generation. A closed-state call still counts if the stored breaker is closed;
-            // a probe's slot did not survive (slots are not stored), and an uncounted outcome stays uncounted.
-            if (report.IsProbe || !counted || _breaker.Status != BreakerStatus.Closed)
+            // The reload started a new generation. A probe is applied again by its ticket (its slot is stored, unless
+            // the breaker moved on meanwhile: then the outcome is stale). A closed-state call still counts if the stored
+            // breaker is closed; an uncounted outcome stays uncounted.
+            if (report.IsProbe)
+            {
+                continue;
+            }
+
+            if (!counted || _breaker.Status != BreakerStatus.Closed)
             {
                 Publish();
                 return;
