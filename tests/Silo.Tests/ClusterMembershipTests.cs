@@ -151,6 +151,25 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_ATripLeftWithoutAnAlertByACrashedNode_IsAlertedOnceByTheNextNodeToStart()
+    {
+        var now = FakeTimeProvider.DefaultStart;
+        (await _sessions.TryWriteAsync(
+            new SessionState("tripped-before-start", 1, SessionStatus.Tripped, TripReason.LoopLimit, now, 5, 5, 7, [7], [], [], now, "local"),
+            0,
+            CancellationToken.None)).ShouldBeTrue();
+
+        await using var a = Node("node-a");
+        (await a.Membership.StartupReconcile.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(1);
+        await _slack.WhenReceivedCount(1).WaitAsync(TimeSpan.FromSeconds(30));
+        ((string)JsonNode.Parse(_slack.Received.Single().Body)!["text"]!).ShouldBe("CRITICAL: Session ID [tripped-before-start] terminated due to loop limit");
+
+        await using var b = Node("node-b");
+        (await b.Membership.StartupReconcile.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(0);
+        _slack.Received.Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Breaker_IsolatedOnOneNode_SeenByAnotherWithinOneRefreshIntervalOfItsClock()
     {
         await using var a = Node("node-a");

@@ -11,6 +11,12 @@ namespace AgentGateway.Actors.Breakers;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Shared and per node: the state (closed, open, half-open, isolated), the break, the open count and the half-open
+/// probe slots are stored and shared by every node; the sampling window and consecutive failures are this node's own,
+/// stored only with a change of state. So a breaker that opens on one node is open on all (each rereads the store on
+/// a timer), probes are bounded across the cluster, and a closed breaker costs no write per call.
+/// </para>
+/// <para>
 /// Each method runs as one turn. A write that loses an optimistic-concurrency race (another node changed the same
 /// breaker) reloads the stored state and applies the change again inside the same turn.
 /// </para>
@@ -93,8 +99,10 @@ public sealed class BreakerActor(
             var recorded = _breaker.OnOutcome(permit, outcome, report.Duration, now);
             var transitions = _breaker.DrainTransitions();
             var counted = recorded is RecordedOutcome.Success or RecordedOutcome.Failure or RecordedOutcome.SlowCall;
-            // A probe's outcome always frees its stored slot (even an ignored client error), so it is always written.
-            var changed = counted || transitions.Count > 0 || (report.IsProbe && recorded != RecordedOutcome.Stale);
+            // Only what every node must agree on is written: a change of state, and a probe's outcome (it frees its stored
+            // slot, even an ignored client error). A closed-state outcome only moves this node's sampling window: writing
+            // every call would make one item per model the hottest, most contended key of a cluster.
+            var changed = transitions.Count > 0 || (report.IsProbe && recorded != RecordedOutcome.Stale);
             if (!changed || await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
             {
                 Publish();

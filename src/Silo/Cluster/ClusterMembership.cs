@@ -91,8 +91,34 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
         }
     }
 
-    /// <summary>Once the server listens, its address is known: heartbeat again so the registry shows it at once.</summary>
-    public Task StartedAsync(CancellationToken cancellationToken) => HeartbeatAsync(cancellationToken);
+    /// <summary>
+    /// Once the server listens, its address is known: heartbeat again so the registry shows it at once. Then, in the
+    /// background, raise the alerts of recent trips that have none (this node may have died between a trip and its alert).
+    /// </summary>
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        StartupReconcile = Task.Run(async () =>
+        {
+            try
+            {
+                return await ReconcileTripsAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+            {
+                RegistryFailed(_logger, "trip alert check at start", ex);
+                return 0;
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                // Stopped before it finished: the next start checks again.
+                return 0;
+            }
+        });
+    }
+
+    /// <summary>The check for trips without an alert that runs once the node has started.</summary>
+    public Task<int> StartupReconcile { get; private set; } = Task.FromResult(0);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -258,21 +258,41 @@ public sealed class ModelBreakersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Report_WriteConflict_ReloadsAndCountsAgain()
+    public async Task Report_ClosedStateOutcomes_CountInTheNodesOwnWindow_AndWriteNothing()
     {
         var a = NewNode();
         var b = NewNode();
         var leaseB = await b.AcquireAsync(Haiku, CancellationToken.None);
         var leaseA = await a.AcquireAsync(Haiku, CancellationToken.None);
+
         a.Report(leaseA, 500, Fast);
-        (await a.GetAsync(Haiku, CancellationToken.None))!.Version.ShouldBe(1);
+        b.Report(leaseB, 500, Fast);
 
-        b.Report(leaseB, 500, Fast); // b still holds version 0: its write loses, it reloads and counts again
+        var infoA = await a.GetAsync(Haiku, CancellationToken.None);
+        var infoB = await b.GetAsync(Haiku, CancellationToken.None);
+        infoA!.ConsecutiveFailures.ShouldBe(1);
+        infoB!.ConsecutiveFailures.ShouldBe(1);
+        infoA.Version.ShouldBe(0);
+        (await _store.ReadAsync(Haiku, CancellationToken.None)).ShouldBeNull();
+    }
 
-        var info = await b.GetAsync(Haiku, CancellationToken.None);
-        info!.Version.ShouldBe(2);
-        info.ConsecutiveFailures.ShouldBe(2);
-        (await _store.ReadAsync(Haiku, CancellationToken.None))!.ConsecutiveFailures.ShouldBe(2);
+    [Fact]
+    public async Task Report_OpeningFailure_WritesTheOpenWithTheWindow_AndEveryNodeSeesItAfterARefresh()
+    {
+        var a = NewNode();
+        var b = NewNode();
+        (await b.AcquireAsync(Haiku, CancellationToken.None)).Allowed.ShouldBeTrue();
+
+        await OpenAsync(a);
+
+        var stored = (await _store.ReadAsync(Haiku, CancellationToken.None))!;
+        stored.Status.ShouldBe(BreakerStatus.Open);
+        stored.Version.ShouldBe(1);
+        stored.ConsecutiveFailures.ShouldBe(5);
+        b.ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Closed);
+        (await b.RefreshAsync(CancellationToken.None)).ShouldBe(1);
+        b.ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Open);
+        Synchronously(b.AcquireAsync(Haiku, CancellationToken.None)).Allowed.ShouldBeFalse();
     }
 
     [Fact]
