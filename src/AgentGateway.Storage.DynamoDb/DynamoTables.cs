@@ -164,7 +164,7 @@ public static partial class DynamoTables
         catch (AmazonDynamoDBException ex)
         {
             // dynalite answers UnknownOperationException; a node racing this one may have just enabled it (ValidationException).
-            TimeToLiveNotEnabled(logger, table, ex.ErrorCode, ex.Message);
+            TimeToLiveNotEnabled(logger, table, ex.ErrorCode);
         }
     }
 
@@ -194,6 +194,6 @@ public static partial class DynamoTables
     [LoggerMessage(701, LogLevel.Information, "Enabled TTL on {Attribute} of DynamoDB table {Table}")]
     private static partial void TimeToLiveEnabled(ILogger logger, string table, string attribute);
 
-    [LoggerMessage(702, LogLevel.Warning, "Could not enable TTL on DynamoDB table {Table} ({ErrorCode}: {Reason}); expired items are not deleted by the table")]
-    private static partial void TimeToLiveNotEnabled(ILogger logger, string table, string? errorCode, string reason);
+    [LoggerMessage(702, LogLevel.Warning, "Could not enable TTL on DynamoDB table {Table} ({ErrorCode}; dynalite has no TTL API): expired items are not deleted by the table")]
+    private static partial void TimeToLiveNotEnabled(ILogger logger, string table, string? errorCode);
 }
