@@ -7,6 +7,7 @@ using AgentGateway.Governance.Breakers;
 using AgentGateway.Runtime;
 using AgentGateway.TestSupport;
 using Amazon.DynamoDBv2;
+using Xunit.Abstractions;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentGateway.Storage.DynamoDb.Tests;
@@ -16,7 +17,7 @@ namespace AgentGateway.Storage.DynamoDb.Tests;
 /// governance holds across them, and a restart finds everything where it was.
 /// </summary>
 [Collection(DynaliteCollection.Name)]
-public sealed class TwoNodesTests(DynaliteFixture dynalite) : IAsyncLifetime
+public sealed class TwoNodesTests(DynaliteFixture dynalite, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Haiku = "haiku";
     private static readonly ulong Task1 = TaskFingerprint.Compute(1, "do it [[sim:loop]]");
@@ -120,6 +121,7 @@ public sealed class TwoNodesTests(DynaliteFixture dynalite) : IAsyncLifetime
             var mine = results.Where(r => r.session == session).Select(r => r.Item2).ToList();
             var allowed = mine.Count(r => r is { Allowed: true });
             var stored = await store.ReadAsync(session, CancellationToken.None);
+            output.WriteLine($"{session}: {allowed} of {mine.Count} admitted, {mine.Count(r => r is null)} gave up after {SessionActor.MaxWriteAttempts} lost races");
             stored!.ModelCalls.ShouldBe(allowed);
             stored.LoopCount.ShouldBe(allowed);
             mine.Where(r => r is { Allowed: true }).Select(r => r!.Value.LoopCount).Order().ShouldBe(Enumerable.Range(1, allowed));
