@@ -38,7 +38,10 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     /// </summary>
     public bool CreateTables { get; set; } = true;
 
-    /// <summary>A session's item expires this long after its last write (DynamoDB TTL). Default 30 days.</summary>
+    /// <summary>
+    /// An active session's item expires this long after its last write (DynamoDB TTL); tripped and ended sessions
+    /// never expire. Also a breaker's, unless isolated. Default 30 days.
+    /// </summary>
     public TimeSpan SessionTimeToLive { get; set; } = DefaultSessionTimeToLive;
 
     /// <summary>An alert's item expires this long after it was stored (DynamoDB TTL), delivered or not. Default 7 days.</summary>

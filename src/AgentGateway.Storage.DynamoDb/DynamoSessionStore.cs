@@ -6,8 +6,9 @@ namespace AgentGateway.Storage.DynamoDb;
 
 /// <summary>
 /// Sessions in the <c>{prefix}sessions</c> table, one item per session (see <see cref="DynamoVersionedStore{TState}"/>),
-/// plus <c>status</c> (S) for the <c>status-id</c> index the catalog pages through. An item expires
-/// <see cref="DynamoDbOptions.SessionTimeToLive"/> after its last write.
+/// plus <c>status</c> (S) for the <c>status-id</c> index the catalog pages through. An active session's item expires
+/// <see cref="DynamoDbOptions.SessionTimeToLive"/> after its last write; a tripped or ended one never does (a refusal
+/// writes nothing, so a runaway agent still calling a tripped session would otherwise see the trip deleted and start afresh).
 /// </summary>
 /// <remarks>
 /// The index projects keys only, so a write that does not change a session's status writes nothing to it (one write
@@ -59,7 +60,8 @@ public sealed class DynamoSessionStore(IAmazonDynamoDB client, DynamoDbOptions o
 
     protected override SessionState Decode(byte[] bytes) => StateCodec.DecodeSession(bytes);
 
-    protected override DateTimeOffset? ExpiresAt(SessionState state) => Time.GetUtcNow() + _timeToLive;
+    protected override DateTimeOffset? ExpiresAt(SessionState state) =>
+        state.Status == SessionStatus.Active ? Time.GetUtcNow() + _timeToLive : null;
 
     protected override void AddAttributes(SessionState state, Dictionary<string, AttributeValue> item) =>
         item[DynamoSchema.Status] = new AttributeValue { S = state.Status.ToWireName() };

@@ -110,18 +110,35 @@ public sealed class DynamoSessionStoreTests(DynaliteFixture dynalite) : IAsyncLi
     }
 
     [Fact]
-    public async Task TryWriteAsync_Item_HasStatusVersionAndExpiresAtSessionTimeToLiveAfterTheWrite()
+    public async Task TryWriteAsync_ActiveItem_HasStatusVersionAndExpiresAtSessionTimeToLiveAfterTheWrite()
     {
         _time.Advance(TimeSpan.FromHours(1));
-        await _store.TryWriteAsync(State("s1", 1, SessionStatus.Tripped), 0, CancellationToken.None);
+        await _store.TryWriteAsync(State("s1", 1), 0, CancellationToken.None);
 
-        var item = (await _client.GetItemAsync(_options.SessionsTable, new Dictionary<string, AttributeValue> { ["id"] = new() { S = "s1" } })).Item;
+        var item = await ItemAsync("s1");
 
-        item["status"].S.ShouldBe("tripped");
+        item["status"].S.ShouldBe("active");
         item["version"].N.ShouldBe("1");
         item["expires_at"].N.ShouldBe((_time.GetUtcNow() + TimeSpan.FromDays(30)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         item["state"].B.Length.ShouldBeLessThan(100);
     }
+
+    [Theory]
+    [InlineData(SessionStatus.Tripped, "tripped")]
+    [InlineData(SessionStatus.Ended, "ended")]
+    public async Task TryWriteAsync_TrippedOrEndedItem_NeverExpires(SessionStatus status, string wireName)
+    {
+        await _store.TryWriteAsync(State("s1", 1), 0, CancellationToken.None);
+        await _store.TryWriteAsync(State("s1", 2, status), 1, CancellationToken.None);
+
+        var item = await ItemAsync("s1");
+
+        item["status"].S.ShouldBe(wireName);
+        item.ContainsKey("expires_at").ShouldBeFalse();
+    }
+
+    private async Task<Dictionary<string, AttributeValue>> ItemAsync(string id) =>
+        (await _client.GetItemAsync(_options.SessionsTable, new Dictionary<string, AttributeValue> { ["id"] = new() { S = id } })).Item;
 
     [Fact]
     public async Task ListAsync_StatusFilterOverSeveralPages_OrderedByIdWithCursor()

@@ -60,7 +60,7 @@ public static partial class StorageHostingExtensions
         services.AddValidatedOptions<DynamoDbOptions>(builder.Configuration, DynamoDbOptions.SectionName);
         services.AddSingleton<IAmazonDynamoDB>(static sp => DynamoDbClientFactory.Create(
             sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DynamoTables))));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DynamoDbClientFactory))));
         services.AddSingleton(static sp => new DynamoSessionStore(
             sp.GetRequiredService<IAmazonDynamoDB>(),
             sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value,
