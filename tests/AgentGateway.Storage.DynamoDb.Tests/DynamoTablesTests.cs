@@ -56,6 +56,24 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
         }
     }
 
+    [Fact]
+    public async Task EnsureAsync_SessionsTableWithoutItsIndex_FailsNamingTheIndex()
+    {
+        var options = dynalite.NewOptions();
+        using var client = DynaliteFixture.CreateClient(options);
+        await client.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = options.SessionsTable,
+            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
+            KeySchema = [new KeySchemaElement("id", Amazon.DynamoDBv2.KeyType.HASH)],
+            AttributeDefinitions = [new AttributeDefinition("id", Amazon.DynamoDBv2.ScalarAttributeType.S)],
+        });
+
+        var error = await Should.ThrowAsync<InvalidOperationException>(() => DynamoTables.EnsureAsync(client, options, NullLogger.Instance, CancellationToken.None));
+
+        error.Message.ShouldBe($"DynamoDB table '{options.SessionsTable}' has no global secondary index 'status-id' (status HASH, id RANGE): add it (see docs/storage.md).");
+    }
+
     [Theory]
     [InlineData("bad prefix/")]
     [InlineData("ümlaut-")]
