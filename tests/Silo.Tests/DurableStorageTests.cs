@@ -58,6 +58,45 @@ public sealed class DurableStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoNodesOnDynamoDb_RunawayToolLoopAlternatingNodes_FiveModelCallsThenLoopLimit()
+    {
+        var settings = new Dictionary<string, string>(GatewayFixture.SharedSettings)
+        {
+            ["Storage:Provider"] = "DynamoDb",
+            ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
+            ["DynamoDb:TablePrefix"] = DynaliteServer.NewTablePrefix(),
+        };
+        await using var first = new OwnNode(settings);
+        await using var second = new OwnNode(settings);
+        List<JsonNode> history = [Chat.User("[[sim:loop]] Find the cheapest flight to Lisbon.")];
+
+        var turns = new List<(string? Route, string? Trip, string? LoopCount)>();
+        for (var call = 0; call < 7; call++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent(Chat.Request("haiku", history, tools: true).ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Session-Id", "runaway-1");
+            using var response = await (call % 2 == 0 ? first : second).Http.SendAsync(request);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            turns.Add((response.Header("X-Gateway-Route"), response.Header("X-Gateway-Trip"), response.Header("X-Gateway-Loop-Count")));
+            var message = (await response.ReadJsonAsync()).Message();
+            if (message["tool_calls"] is JsonArray calls)
+            {
+                history.Add(message.DeepClone());
+                history.AddRange(calls.Select(c => (JsonNode)Chat.Tool((string)c!["id"]!, "no flights found")));
+            }
+        }
+
+        turns.Take(5).ShouldBe([("primary", null, "1"), ("primary", null, "2"), ("primary", null, "3"), ("primary", null, "4"), ("primary", null, "5")]);
+        turns.Skip(5).ShouldAllBe(t => t.Route == "deterministic" && t.Trip == "loop_limit");
+        var session = await first.GetSessionAsync("runaway-1");
+        ((string?)session["status"]).ShouldBe("tripped");
+        ((long)session["modelCalls"]!).ShouldBe(5);
+    }
+
+    [Fact]
     public async Task Start_UnknownStorageProvider_ExitsWithCode2AndTheError()
     {
         var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { ["Storage:Provider"] = "Cassandra" });
