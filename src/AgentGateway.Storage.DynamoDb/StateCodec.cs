@@ -15,6 +15,9 @@ public static class StateCodec
     private const byte SessionFormat1 = 1;
     private const byte BreakerFormat1 = 1;
 
+    /// <summary>Format 1 and the half-open probe slots and last ticket (shared by the nodes since probes are stored).</summary>
+    private const byte BreakerFormat2 = 2;
+
     public static byte[] Encode(SessionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -110,7 +113,7 @@ public static class StateCodec
         using var stream = new MemoryStream(96);
         using (var w = new BinaryWriter(stream))
         {
-            w.Write(BreakerFormat1);
+            w.Write(BreakerFormat2);
             w.Write(state.Name);
             w.Write7BitEncodedInt64(state.Version);
             w.Write7BitEncodedInt((int)state.Status);
@@ -123,6 +126,9 @@ public static class StateCodec
             WriteArray(w, state.WindowSuccesses, static (w, v) => w.Write7BitEncodedInt(v));
             WriteArray(w, state.WindowFailures, static (w, v) => w.Write7BitEncodedInt(v));
             WriteTime(w, state.UpdatedAt);
+            WriteArray(w, state.ProbeTickets ?? [], static (w, v) => w.Write7BitEncodedInt64(v));
+            WriteArray(w, state.ProbeAcquiredAt ?? [], static (w, v) => w.Write(v));
+            w.Write7BitEncodedInt64(state.LastTicket);
         }
 
         return stream.ToArray();
@@ -133,12 +139,12 @@ public static class StateCodec
         using var stream = new MemoryStream(bytes.ToArray(), writable: false);
         using var r = new BinaryReader(stream);
         var format = r.ReadByte();
-        if (format != BreakerFormat1)
+        if (format is not (BreakerFormat1 or BreakerFormat2))
         {
             throw new InvalidDataException($"Unknown breaker state format {format}.");
         }
 
-        return new BreakerState(
+        var state = new BreakerState(
             Name: r.ReadString(),
             Version: r.Read7BitEncodedInt64(),
             Status: (BreakerStatus)r.Read7BitEncodedInt(),
@@ -151,6 +157,19 @@ public static class StateCodec
             WindowSuccesses: ReadArray(r, static r => r.Read7BitEncodedInt()),
             WindowFailures: ReadArray(r, static r => r.Read7BitEncodedInt()),
             UpdatedAt: ReadOptionalTime(r) ?? throw new InvalidDataException("A breaker state without its update time."));
+        if (format == BreakerFormat1)
+        {
+            return state;
+        }
+
+        var tickets = ReadArray(r, static r => r.Read7BitEncodedInt64());
+        var acquired = ReadArray(r, static r => r.ReadInt64());
+        return state with
+        {
+            ProbeTickets = tickets.Length == 0 ? null : tickets,
+            ProbeAcquiredAt = acquired.Length == 0 ? null : acquired,
+            LastTicket = r.Read7BitEncodedInt64(),
+        };
     }
 
     private static void WriteTime(BinaryWriter w, DateTimeOffset? time)

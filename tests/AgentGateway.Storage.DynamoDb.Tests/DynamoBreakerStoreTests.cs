@@ -40,7 +40,10 @@ public sealed class DynamoBreakerStoreTests(DynaliteFixture dynalite) : IAsyncLi
             WindowBuckets: [100, 101, 103],
             WindowSuccesses: [5, 0, int.MaxValue],
             WindowFailures: [0, 9, 1],
-            UpdatedAt: new DateTimeOffset(2026, 5, 6, 7, 8, 10, TimeSpan.FromMinutes(-150)));
+            UpdatedAt: new DateTimeOffset(2026, 5, 6, 7, 8, 10, TimeSpan.FromMinutes(-150)),
+            ProbeTickets: [41, 42],
+            ProbeAcquiredAt: [638_000_000_000_000_001, 638_000_000_000_000_002],
+            LastTicket: 42);
 
         await _store.TryWriteAsync(written, 0, CancellationToken.None);
         var read = (await _store.ReadAsync("claude-haiku", CancellationToken.None))!;
@@ -59,6 +62,9 @@ public sealed class DynamoBreakerStoreTests(DynaliteFixture dynalite) : IAsyncLi
         read.WindowFailures.ShouldBe(written.WindowFailures);
         read.UpdatedAt.ShouldBe(written.UpdatedAt);
         read.UpdatedAt.Offset.ShouldBe(TimeSpan.FromMinutes(-150));
+        read.ProbeTickets.ShouldBe(written.ProbeTickets);
+        read.ProbeAcquiredAt.ShouldBe(written.ProbeAcquiredAt);
+        read.LastTicket.ShouldBe(42);
     }
 
     [Fact]

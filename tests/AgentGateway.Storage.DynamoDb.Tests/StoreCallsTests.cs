@@ -54,7 +54,7 @@ public sealed class StoreCallsTests(DynaliteFixture dynalite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Breaker_ClosedAcquireReadsOnlyOnActivation_EachReportedOutcomeIsOnePut()
+    public async Task Breaker_ClosedAcquireReadsOnlyOnActivation_ReportedOutcomesWriteNothing_AnOpenIsOnePut()
     {
         await using var breakers = new ModelBreakers(
             ["haiku"], new DynamoBreakerStore(_client, _options, _time), new BreakerOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance);
@@ -67,6 +67,17 @@ public sealed class StoreCallsTests(DynaliteFixture dynalite) : IAsyncLifetime
 
         await breakers.GetAsync("haiku", CancellationToken.None); // after the reports (one mailbox); an operator's read rereads
 
-        _calls.ShouldBe(["GetItem", "PutItem", "PutItem", "PutItem", "GetItem"]);
+        // Closed-state outcomes only move this node's sampling window: no write per call.
+        _calls.ShouldBe(["GetItem", "GetItem"]);
+
+        // Five failures open the breaker: one conditional write, the change of state every node must see.
+        _calls.Clear();
+        for (var i = 0; i < BreakerOptions.DefaultConsecutiveFailureThreshold; i++)
+        {
+            breakers.Report(await breakers.AcquireAsync("haiku", CancellationToken.None), 500, TimeSpan.FromMilliseconds(100));
+        }
+
+        (await breakers.GetAsync("haiku", CancellationToken.None))!.State.ShouldBe("open");
+        _calls.ShouldBe(["PutItem", "GetItem"]);
     }
 }
