@@ -9,6 +9,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddGatewayDefaults();
 builder.AddGatewayAuth();
 builder.AddSessionGovernance();
+builder.AddRedis();
 builder.AddModelProviders();
 builder.AddModelBreakers();
 builder.AddAlerts();

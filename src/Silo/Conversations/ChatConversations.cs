@@ -4,6 +4,7 @@ using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.Options;
@@ -26,8 +27,10 @@ public sealed class ConversationContext
         GovernanceOptions governance,
         GatewayMetrics metrics,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        TenantRateLimits limits)
     {
+        Limits = limits;
         Sessions = sessions;
         Models = models;
         Router = router;
@@ -42,6 +45,9 @@ public sealed class ConversationContext
     }
 
     public ISessionService Sessions { get; }
+
+    /// <summary>The tenants' RPM and TPM limits.</summary>
+    public TenantRateLimits Limits { get; }
 
     public ModelCatalog Models { get; }
 
@@ -116,11 +122,12 @@ public sealed class ChatConversations : IAsyncDisposable
         GatewayMetrics metrics,
         TimeProvider time,
         ILoggerFactory loggers,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        TenantRateLimits limits)
     {
         lifetime.ApplicationStopping.Register(CloseAll);
         _context = new ConversationContext(
-            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>());
+            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits);
         _host = new ActorHost<string, ConversationActor>(
             id => new ConversationActor(id, _context),
             hostOptions.Value,
