@@ -5,7 +5,10 @@ using AgentGateway.Silo.Tests.Infrastructure;
 
 namespace AgentGateway.Silo.Tests;
 
-/// <summary>The cache route: when no model can answer, a stored answer to the same conversation is served; tool calls are never stored.</summary>
+/// <summary>
+/// The cache route (in-process cache, the embedded default): a stored answer to the same conversation is served
+/// before any model call, even with every model down; tool calls are never stored.
+/// </summary>
 public sealed class CacheRouteTests : IAsyncDisposable
 {
     private readonly OwnNode _node = new(GatewayFixture.SharedSettings);
@@ -19,12 +22,16 @@ public sealed class CacheRouteTests : IAsyncDisposable
         }
 
         await BreakAllModelsAsync();
+        var calls = await ModelCallsAsync();
 
         using (var cached = await PostAsync(Chat.Request("haiku", "What is the capital of Portugal?")))
         {
             cached.StatusCode.ShouldBe(HttpStatusCode.OK);
             cached.Header("X-Gateway-Route").ShouldBe("cache");
-            cached.Header("X-Gateway-Upstream-Status").ShouldBe("503");
+
+            // Looked up before the model call: no model was tried, so there is no upstream status.
+            cached.Header("X-Gateway-Upstream-Status").ShouldBeNull();
+            (await ModelCallsAsync()).ShouldBe(calls);
             var completion = await cached.ReadJsonAsync();
             ((string?)completion["model"]).ShouldBe("haiku");
             ((string?)completion.Message()["content"]).ShouldBe("This is a simulated answer from haiku.");
@@ -33,6 +40,7 @@ public sealed class CacheRouteTests : IAsyncDisposable
 
         using var unseen = await PostAsync(Chat.Request("haiku", "And of Spain?"));
         unseen.Header("X-Gateway-Route").ShouldBe("deterministic");
+        unseen.Header("X-Gateway-Upstream-Status").ShouldBe("503");
         ((string?)(await unseen.ReadJsonAsync()).Message()["content"]).ShouldBe(GatewayFixture.Fallback);
     }
 
@@ -74,6 +82,13 @@ public sealed class CacheRouteTests : IAsyncDisposable
             using var response = await _node.Http.PutAsJsonAsync($"/admin/models/{model}/faults", new { errorRate = 1.0, status = 503 });
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
+    }
+
+    /// <summary>Calls both simulated models have received.</summary>
+    private async Task<long> ModelCallsAsync()
+    {
+        var models = await _node.Http.GetFromJsonAsync<JsonArray>("/admin/models");
+        return models!.Sum(m => (long)m!["calls"]!);
     }
 
     public ValueTask DisposeAsync() => _node.DisposeAsync();
