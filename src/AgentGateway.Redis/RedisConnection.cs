@@ -14,7 +14,7 @@ namespace AgentGateway.Redis;
 /// timeout, not business time, so it does not follow the node's injected <see cref="TimeProvider"/> (a test's frozen
 /// clock would otherwise never let it fire).
 /// </remarks>
-public sealed partial class RedisConnection : IAsyncDisposable
+public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConfigurationOptions _configuration;
     private readonly ILogger<RedisConnection> _logger;
@@ -89,6 +89,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
         {
             _disposed = true;
             connecting = _connecting;
+            _connecting = null;
         }
 
         if (connecting is { IsCompletedSuccessfully: true })
@@ -110,6 +111,23 @@ public sealed partial class RedisConnection : IAsyncDisposable
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>A synchronous stop (a host disposed without DisposeAsync): closes without waiting for commands.</summary>
+    public void Dispose()
+    {
+        Task<ConnectionMultiplexer>? connecting;
+        lock (_gate)
+        {
+            _disposed = true;
+            connecting = _connecting;
+            _connecting = null;
+        }
+
+        if (connecting is { IsCompletedSuccessfully: true })
+        {
+            connecting.Result.Close(allowCommandsToComplete: false);
         }
     }
 

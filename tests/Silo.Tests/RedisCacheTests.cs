@@ -136,13 +136,14 @@ public sealed class RedisCacheTests(RedisServerFixture redis) : IClassFixture<Re
     }
 
     [Fact]
-    public async Task RedisKilled_NodesStillAnswerQuickly()
+    public async Task RedisKilled_NodesStillAnswerQuicklyCacheMissesLimitsFailOpen()
     {
         await using var server = await RedisServer.StartAsync();
         var settings = redis.NodeSettings(RedisServerFixture.NewPrefix(), new Dictionary<string, string>
         {
             ["Redis:Configuration"] = server.Configuration,
             ["Redis:OperationTimeout"] = "00:00:00.250",
+            ["Gateway:Limits:RequestsPerMinute"] = "2",
         });
         await using var node = new OwnNode(settings);
         using (var first = await node.PostChatAsync(Chat.Request("haiku", "Before the outage.")))
@@ -155,6 +156,12 @@ public sealed class RedisCacheTests(RedisServerFixture redis) : IClassFixture<Re
             hit.Header("X-Gateway-Route").ShouldBe("cache");
         }
 
+        // Both requests of the minute are used: with Redis up, the next one would be refused.
+        using (var refused = await node.PostChatAsync(Chat.Request("haiku", "Before the outage.")))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+        }
+
         await server.KillAsync();
         var elapsed = Stopwatch.StartNew();
         foreach (var text in new[] { "Before the outage.", "During the outage.", "During the outage." })
@@ -165,9 +172,12 @@ public sealed class RedisCacheTests(RedisServerFixture redis) : IClassFixture<Re
             ((string?)(await response.ReadJsonAsync()).Message()["content"]).ShouldBe(Chat.DefaultAnswer);
         }
 
-        // Each Redis operation is bounded by the 250 ms operation timeout; most fail at once (the connection is gone).
+        // Cache misses and the limits fail open; each Redis operation is bounded by the 250 ms operation timeout and
+        // most fail at once (the connection is gone).
         elapsed.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
-        (await ScrapeAsync(node)).ShouldContain("gateway_redis_errors_total{operation=\"cache_get\"}");
+        var metrics = await ScrapeAsync(node);
+        metrics.ShouldContain("gateway_redis_errors_total{operation=\"cache_get\"}");
+        metrics.ShouldContain("gateway_redis_errors_total{operation=\"limit_acquire\"}");
     }
 
     private static async Task<long> ModelCallsAsync(OwnNode node)
