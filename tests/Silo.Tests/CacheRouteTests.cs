@@ -75,6 +75,29 @@ public sealed class CacheRouteTests : IAsyncDisposable
         ((string?)chunks[0].Delta()!["content"]).ShouldBe("This is a simulated answer from haiku.");
     }
 
+    [Fact]
+    public async Task ChatCompletions_AgentResendingTheSameConversation_CacheHitsStillCountLoopsAndTrip()
+    {
+        var sessionId = GatewayFixture.NewSessionId();
+        var routes = new List<string?>();
+        var loops = new List<string?>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Chat.Request("haiku", "Are we there yet?")) };
+            request.Headers.Add("X-Session-Id", sessionId);
+            using var response = await _node.Http.SendAsync(request);
+            routes.Add(response.Header("X-Gateway-Route"));
+            loops.Add(response.Header("X-Gateway-Loop-Count"));
+            if (i == 5)
+            {
+                response.Header("X-Gateway-Trip").ShouldBe("loop_limit");
+            }
+        }
+
+        routes.ShouldBe(["primary", "cache", "cache", "cache", "cache", "deterministic"]);
+        loops.ShouldBe(["1", "2", "3", "4", "5", "5"]);
+    }
+
     private async Task BreakAllModelsAsync()
     {
         foreach (var model in new[] { "haiku", "sonnet" })

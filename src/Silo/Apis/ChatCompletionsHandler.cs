@@ -127,7 +127,8 @@ public sealed partial class ChatCompletionsHandler(
 
         // Admitted (the loop is counted, so an agent looping on cache hits still trips): a stored answer to the same
         // conversation is served without a model call and costs no model tokens (the reservations are given back).
-        if (await cache.FindAsync(model.Name, mapped.Messages, mapped.Options.Tools, context.RequestAborted).ConfigureAwait(false) is { } hit)
+        var cacheKey = cache.KeyFor(model.Name, mapped.Messages, mapped.Options.Tools);
+        if (await cache.FindAsync(cacheKey, context.RequestAborted).ConfigureAwait(false) is { } hit)
         {
             Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, 0, 0));
             await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
@@ -135,8 +136,8 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         return request.Stream
-            ? await StreamAsync(context, request, model, mapped, sessionId, admission, charge).ConfigureAwait(false)
-            : await CompleteAsync(context, request, model, mapped, sessionId, admission, charge).ConfigureAwait(false);
+            ? await StreamAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false)
+            : await CompleteAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false);
     }
 
     /// <summary>429 <c>rate-limited</c> with <c>Retry-After</c> in whole seconds (rounded up, at least 1).</summary>
@@ -217,13 +218,14 @@ public sealed partial class ChatCompletionsHandler(
         MappedChatRequest mapped,
         string sessionId,
         Admission admission,
-        TenantCharge charge)
+        TenantCharge charge,
+        string? cacheKey)
     {
         var routed = await router.CompleteAsync(model, mapped.Messages, mapped.Options, context.RequestAborted).ConfigureAwait(false);
         if (routed.Response is not { } response)
         {
             // Every route failed: the call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
-            return await ModelFailedAsync(context, request, model, mapped, routed.UpstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, cacheKey, routed.UpstreamStatus).ConfigureAwait(false);
         }
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
@@ -237,7 +239,7 @@ public sealed partial class ChatCompletionsHandler(
         var text = message?.Text;
         if (AnswerCache.IsCacheable(routed.Route, response.FinishReason?.Value, toolCalls is { Count: > 0 }, text))
         {
-            await cache.StoreAsync(model.Name, mapped.Messages, mapped.Options.Tools, routed.Model!, text!, context.RequestAborted).ConfigureAwait(false);
+            await cache.StoreAsync(cacheKey, routed.Model!, text!, context.RequestAborted).ConfigureAwait(false);
         }
 
         var payload = new CompletionPayload(
@@ -261,13 +263,14 @@ public sealed partial class ChatCompletionsHandler(
         MappedChatRequest mapped,
         string sessionId,
         Admission admission,
-        TenantCharge charge)
+        TenantCharge charge,
+        string? cacheKey)
     {
         var aborted = context.RequestAborted;
         var (stream, upstreamStatus) = await router.OpenStreamAsync(model, mapped.Messages, mapped.Options, aborted).ConfigureAwait(false);
         if (stream is null)
         {
-            return await ModelFailedAsync(context, request, model, mapped, upstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, cacheKey, upstreamStatus).ConfigureAwait(false);
         }
 
         await using var _ = stream.ConfigureAwait(false);
@@ -352,7 +355,7 @@ public sealed partial class ChatCompletionsHandler(
         finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
         if (AnswerCache.IsCacheable(stream.Route, finish, toolCalls > 0, answer.ToString()))
         {
-            await cache.StoreAsync(model.Name, mapped.Messages, mapped.Options.Tools, stream.Model, answer.ToString(), aborted).ConfigureAwait(false);
+            await cache.StoreAsync(cacheKey, stream.Model, answer.ToString(), aborted).ConfigureAwait(false);
         }
 
         await EndStreamAsync(response, request, stream, id, created, first, finish, settlement, cutOff: null, aborted).ConfigureAwait(false);
@@ -416,7 +419,7 @@ public sealed partial class ChatCompletionsHandler(
     }
 
     /// <summary>No model could answer: a cached answer to the same conversation if there is one, else the deterministic text.</summary>
-    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, ModelEntry model, MappedChatRequest mapped, int? upstreamStatus)
+    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, ModelEntry model, string? cacheKey, int? upstreamStatus)
     {
         if (upstreamStatus is { } status)
         {
@@ -425,7 +428,7 @@ public sealed partial class ChatCompletionsHandler(
 
         LogNoRoute(model.Name, upstreamStatus ?? 0);
         // Looked up before the call too; this finds an answer another request stored meanwhile (on any node).
-        if (await cache.FindAsync(model.Name, mapped.Messages, mapped.Options.Tools, context.RequestAborted).ConfigureAwait(false) is { } cached)
+        if (await cache.FindAsync(cacheKey, context.RequestAborted).ConfigureAwait(false) is { } cached)
         {
             return await AnswerWithTextAsync(context, request, cached.Model, cached.Text, Routes.Cache).ConfigureAwait(false);
         }

@@ -25,16 +25,20 @@ public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOpti
         && string.Equals(finishReason, "stop", StringComparison.Ordinal)
         && (route == Routes.Primary || route.StartsWith("region:", StringComparison.Ordinal));
 
-    public async ValueTask StoreAsync(string requestedModel, IEnumerable<ChatMessage> messages, IEnumerable<AITool>? tools, string answeredBy, string text, CancellationToken cancellationToken)
+    /// <summary>The request's cache key (computed once per request, see <see cref="CacheKeys"/>); null when the cache is off.</summary>
+    public string? KeyFor(string requestedModel, IEnumerable<ChatMessage> messages, IEnumerable<AITool>? tools) =>
+        _enabled ? CacheKeys.For(requestedModel, messages, tools) : null;
+
+    public async ValueTask StoreAsync(string? key, string answeredBy, string text, CancellationToken cancellationToken)
     {
-        if (!_enabled)
+        if (key is null)
         {
             return;
         }
 
         try
         {
-            await cache.SetAsync(CacheKeys.For(requestedModel, messages, tools), new CachedAnswer(answeredBy, text, "stop", time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await cache.SetAsync(key, new CachedAnswer(answeredBy, text, "stop", time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
             metrics.CacheStored();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -43,9 +47,9 @@ public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOpti
         }
     }
 
-    public async ValueTask<CachedAnswer?> FindAsync(string requestedModel, IEnumerable<ChatMessage> messages, IEnumerable<AITool>? tools, CancellationToken cancellationToken)
+    public async ValueTask<CachedAnswer?> FindAsync(string? key, CancellationToken cancellationToken)
     {
-        if (!_enabled)
+        if (key is null)
         {
             return null;
         }
@@ -53,7 +57,7 @@ public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOpti
         CachedAnswer? found;
         try
         {
-            found = await cache.GetAsync(CacheKeys.For(requestedModel, messages, tools), cancellationToken).ConfigureAwait(false);
+            found = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
