@@ -32,8 +32,12 @@ public sealed partial class RedisFailures
     /// <summary>Failures seen since the start (all operations).</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>The latest failure (a diagnostic).</summary>
+    public Exception? LastError { get; private set; }
+
     public void Record(string operation, Exception exception)
     {
+        LastError = exception;
         Interlocked.Increment(ref _count);
         _errors.Add(1, new KeyValuePair<string, object?>("operation", operation));
         var now = _time.GetUtcNow();

@@ -92,11 +92,12 @@ public sealed class RedisOutageTests : IAsyncDisposable
         var cache = new RedisResponseCache(_client.Connection, TimeSpan.FromMinutes(5), _time, _client.Failures);
         var limiter = new RedisTenantRateLimiter(_client.Connection, _client.Failures);
         var limits = new Contracts.Limits.TenantLimits(1, 0);
+        (await _client.Connection.WhenConnectedAsync(CancellationToken.None)).ShouldBeTrue();
         await cache.SetAsync("answer:abc", new CachedAnswer("haiku", "Lisbon.", "stop", _time.GetUtcNow()), CancellationToken.None);
         (await cache.GetAsync("answer:abc", CancellationToken.None)).ShouldNotBeNull();
         (await limiter.TryAcquireAsync("acme", limits, 0, _time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeTrue();
         (await limiter.TryAcquireAsync("acme", limits, 0, _time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeFalse();
-        _client.Failures.Count.ShouldBe(0);
+        _client.Failures.Count.ShouldBe(0, _client.Failures.LastError?.ToString());
 
         await _server.KillAsync();
         var started = System.Diagnostics.Stopwatch.StartNew();

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using AgentGateway.Redis;
 using AgentGateway.Silo.Tests.Infrastructure;
 using AgentGateway.TestSupport.Servers;
 
@@ -146,6 +148,7 @@ public sealed class RedisCacheTests(RedisServerFixture redis) : IClassFixture<Re
             ["Gateway:Limits:RequestsPerMinute"] = "2",
         });
         await using var node = new OwnNode(settings);
+        (await node.Services.GetRequiredService<RedisConnection>().WhenConnectedAsync(CancellationToken.None)).ShouldBeTrue();
         using (var first = await node.PostChatAsync(Chat.Request("haiku", "Before the outage.")))
         {
             first.Header("X-Gateway-Route").ShouldBe("primary");

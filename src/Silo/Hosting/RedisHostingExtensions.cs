@@ -32,6 +32,7 @@ public static class RedisHostingExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<RedisFailures>()));
             services.TryAddSingleton<ITenantRateLimiter, RedisTenantRateLimiter>();
+            services.AddHostedService<RedisWarmStart>();
         }
         else
         {
@@ -41,4 +42,23 @@ public static class RedisHostingExtensions
         services.TryAddSingleton<TenantRateLimits>();
         return builder;
     }
+}
+
+/// <summary>
+/// Starts the Redis connection in the background as the node starts (never holding the start up, never failing it),
+/// so the first requests find it made instead of each waiting up to the operation timeout and missing.
+/// </summary>
+internal sealed class RedisWarmStart(RedisConnection redis) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = redis.WhenConnectedAsync(CancellationToken.None).ContinueWith(
+            static t => _ = t.Exception,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
