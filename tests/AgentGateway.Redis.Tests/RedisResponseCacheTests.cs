@@ -3,7 +3,7 @@ using AgentGateway.TestSupport;
 
 namespace AgentGateway.Redis.Tests;
 
-public sealed class RedisResponseCacheTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncDisposable
+public sealed class RedisResponseCacheTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
     private readonly FakeTimeProvider _time = new();
@@ -68,7 +68,9 @@ public sealed class RedisResponseCacheTests(RedisFixture redis) : IClassFixture<
         _client.Failures.Count.ShouldBe(2);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_client is not null)
         {
@@ -78,7 +80,7 @@ public sealed class RedisResponseCacheTests(RedisFixture redis) : IClassFixture<
 }
 
 /// <summary>Redis killed under a connected client: the cache misses and the limits fail open, quickly.</summary>
-public sealed class RedisOutageTests : IAsyncDisposable
+public sealed class RedisOutageTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new();
     private TestSupport.Servers.RedisServer? _server;
@@ -112,7 +114,9 @@ public sealed class RedisOutageTests : IAsyncDisposable
         _client.Failures.Count.ShouldBe(10);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_client is not null)
         {
