@@ -98,6 +98,33 @@ public sealed class CacheRouteTests : IAsyncDisposable
         loops.ShouldBe(["1", "2", "3", "4", "5", "5"]);
     }
 
+    [Fact]
+    public async Task WebSocket_SeenConversation_AnsweredFromCacheWithoutModelCall()
+    {
+        await using (var first = await ChatSocket.ConnectAsync(_node.Http.BaseAddress!, GatewayFixture.NewSessionId()))
+        {
+            (await first.ReceiveAsync()).Type().ShouldBe("state");
+            await first.SendUserMessageAsync("Name a manga.");
+            var answered = await first.ReceiveUntilAsync("done");
+            ((string?)answered[^1]["route"]).ShouldBe("primary");
+        }
+
+        var calls = await ModelCallsAsync();
+        await using var second = await ChatSocket.ConnectAsync(_node.Http.BaseAddress!, GatewayFixture.NewSessionId());
+        (await second.ReceiveAsync()).Type().ShouldBe("state");
+        await second.SendUserMessageAsync("Name a manga.");
+        var messages = await second.ReceiveUntilAsync("done");
+        messages.Tokens().ShouldBe(Chat.DefaultAnswer);
+        var done = messages[^1];
+        ((string?)done["route"]).ShouldBe("cache");
+        ((string?)done["finish_reason"]).ShouldBe("stop");
+        (await ModelCallsAsync()).ShouldBe(calls);
+
+        // The answer is part of the conversation: the next question goes to the model with it.
+        await second.SendUserMessageAsync("Another one?");
+        ((string?)(await second.ReceiveUntilAsync("done"))[^1]["route"]).ShouldBe("primary");
+    }
+
     private async Task BreakAllModelsAsync()
     {
         foreach (var model in new[] { "haiku", "sonnet" })

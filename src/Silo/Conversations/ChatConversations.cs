@@ -28,9 +28,11 @@ public sealed class ConversationContext
         GatewayMetrics metrics,
         TimeProvider time,
         ILogger logger,
-        TenantRateLimits limits)
+        TenantRateLimits limits,
+        AnswerCache cache)
     {
         Limits = limits;
+        Cache = cache;
         Sessions = sessions;
         Models = models;
         Router = router;
@@ -48,6 +50,9 @@ public sealed class ConversationContext
 
     /// <summary>The tenants' RPM and TPM limits.</summary>
     public TenantRateLimits Limits { get; }
+
+    /// <summary>The answer cache, looked up before each model call.</summary>
+    public AnswerCache Cache { get; }
 
     public ModelCatalog Models { get; }
 
@@ -123,11 +128,12 @@ public sealed class ChatConversations : IAsyncDisposable
         TimeProvider time,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime,
-        TenantRateLimits limits)
+        TenantRateLimits limits,
+        AnswerCache cache)
     {
         lifetime.ApplicationStopping.Register(CloseAll);
         _context = new ConversationContext(
-            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits);
+            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits, cache);
         _host = new ActorHost<string, ConversationActor>(
             id => new ConversationActor(id, _context),
             hostOptions.Value,

@@ -334,8 +334,22 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             return;
         }
 
+        // Admitted (the loop counted): a stored answer to the same conversation is sent without a model call, as one
+        // token, and costs no model tokens.
+        var cacheKey = context.Cache.KeyFor(_model!.Name, _history, null);
+        if (await context.Cache.FindAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } hit)
+        {
+            context.Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, 0, 0));
+            await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
+            context.Metrics.Answered(Routes.Cache);
+            AddToHistory(new ChatMessage(ChatRole.Assistant, hit.Text));
+            Broadcast(ChatProtocol.Token(hit.Text));
+            Broadcast(ChatProtocol.Done("stop", Routes.Cache, hit.Model, _loopCount, 0, 0));
+            return;
+        }
+
         _phase = ConversationPhase.Streaming;
-        var call = new ModelCall(_model!, [.. _history], admission) { Tenant = _tenant, TenantCharged = tenantCharge };
+        var call = new ModelCall(_model!, [.. _history], admission) { Tenant = _tenant, TenantCharged = tenantCharge, CacheKey = cacheKey };
         _call = call;
         _ = Task.Run(() => RunCallAsync(call));
     }
@@ -450,12 +464,19 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             context.Metrics.Answered(route);
         }
 
+        var text = PartialText();
+        finish ??= Silo.OpenAi.ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 });
+        if (kind == CallOutcomeKind.Completed && route is not null && AnswerCache.IsCacheable(route, finish, toolCalls is { Count: > 0 }, text))
+        {
+            await context.Cache.StoreAsync(call.CacheKey, model!, text, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var outcome = new CallOutcome(
             call,
             kind,
-            PartialText(),
+            text,
             (IReadOnlyList<FunctionCallContent>?)toolCalls ?? [],
-            finish ?? Silo.OpenAi.ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 }),
+            finish,
             route,
             model,
             input ?? 0,
@@ -547,6 +568,9 @@ public sealed class ModelCall(ModelEntry model, List<ChatMessage> messages, Admi
     public string? Tenant { get; init; }
 
     public long TenantCharged { get; init; }
+
+    /// <summary>The conversation's answer-cache key (null: the cache is off); a complete answer is stored under it.</summary>
+    public string? CacheKey { get; init; }
 
     public CancellationToken Token => _cancel.Token;
 
