@@ -12,11 +12,14 @@ using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Caching;
+using AgentGateway.Providers.Limits;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
@@ -75,6 +78,7 @@ public class HandlerPathBenchmarks
         var cache = new AnswerCache(
             new InMemoryResponseCache(CacheOptions.DefaultMaxEntries, CacheOptions.DefaultTimeToLive, TimeProvider.System),
             Options.Create(new CacheOptions()),
+            metrics,
             TimeProvider.System,
             NullLogger<AnswerCache>.Instance);
         _handler = new ChatCompletionsHandler(
@@ -82,6 +86,7 @@ public class HandlerPathBenchmarks
             catalog,
             router,
             cache,
+            new TenantRateLimits(new InProcessTenantRateLimiter(), Options.Create(new AuthOptions()), metrics, TimeProvider.System),
             Options.Create(new GatewayOptions()),
             Options.Create(governance),
             metrics,

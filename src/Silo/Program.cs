@@ -11,6 +11,7 @@ builder.AddGatewayDefaults();
 builder.AddGatewayAuth();
 builder.AddDurableStorage();
 builder.AddSessionGovernance();
+builder.AddRedis();
 builder.AddModelProviders();
 builder.AddModelBreakers();
 builder.AddAlerts();

@@ -24,6 +24,9 @@ public sealed class StartupValidationTests
     [InlineData("Chat:MaxMessageBytes", "10", "Chat:MaxMessageBytes: The field MaxMessageBytes must be between 1024 and 16777216.")]
     [InlineData("Chat:IdleTimeout", "00:00:00", "Chat:IdleTimeout must be at least 00:00:01 (was 00:00:00).")]
     [InlineData("Governance:StreamGrantTokens", "0", "Governance:StreamGrantTokens: The field StreamGrantTokens must be between 1 and 1000000.")]
+    [InlineData("Gateway:Limits:RequestsPerMinute", "-1", "Gateway:Limits:RequestsPerMinute must be from 0 (unlimited) to 1,000,000 (was -1).")]
+    [InlineData("Gateway:Limits:TokensPerMinute", "1000000001", "Gateway:Limits:TokensPerMinute must be from 0 (unlimited) to 1,000,000,000 (was 1000000001).")]
+    [InlineData("Redis:OperationTimeout", "00:00:00", "Redis:OperationTimeout must be positive and at most 30 s (was 00:00:00).")]
     public async Task Start_OneBadSetting_ExitsWithCode2AndTheError(string key, string value, string error)
     {
         var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { [key] = value });

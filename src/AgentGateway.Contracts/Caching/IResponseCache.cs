@@ -1,8 +1,9 @@
 namespace AgentGateway.Contracts.Caching;
 
 /// <summary>
-/// Answers kept for when no model can answer (the fallback chain's last route before the deterministic text).
-/// In memory on one node; Redis across nodes later. A cache failure must never fail a request.
+/// Complete model answers by conversation hash, served before a model call and as the fallback chain's last route
+/// before the deterministic text. In memory on one node; in Redis across nodes (AgentGateway.Redis). A cache failure
+/// must never fail a request.
 /// </summary>
 public interface IResponseCache
 {

@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using AgentGateway.Contracts.Limits;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Routing;
@@ -20,14 +22,16 @@ using Microsoft.Extensions.Options;
 namespace AgentGateway.Silo.Apis;
 
 /// <summary>
-/// <c>POST /v1/chat/completions</c>: validate, ask the session actor for admission (one turn that checks
-/// and counts), call the model or answer with the fallback, then report the real usage one-way.
+/// <c>POST /v1/chat/completions</c>: validate, check the tenant's rate limits, ask the session actor for admission
+/// (one turn that checks and counts), answer from the cache or call the model (or answer with the fallback), then
+/// report the real usage one-way.
 /// </summary>
 public sealed partial class ChatCompletionsHandler(
     ISessionService sessions,
     ModelCatalog models,
     ModelRouter router,
     AnswerCache cache,
+    TenantRateLimits limits,
     IOptions<GatewayOptions> options,
     IOptions<GovernanceOptions> governance,
     GatewayMetrics metrics,
@@ -80,6 +84,14 @@ public sealed partial class ChatCompletionsHandler(
             return invalid.Problem.ToResult(invalid.Detail);
         }
 
+        // The tenant's limits come before the session's governance, so a refused request counts no loop.
+        var charge = new TenantCharge(tenant, mapped.Turn.EstimatedInputTokens);
+        var limit = await limits.TryAcquireAsync(tenant, charge.EstimatedTokens, context.RequestAborted).ConfigureAwait(false);
+        if (!limit.Allowed)
+        {
+            return RateLimited(context, tenant, limit);
+        }
+
         Admission admission;
         try
         {
@@ -87,12 +99,14 @@ public sealed partial class ChatCompletionsHandler(
         }
         catch (MailboxFullException)
         {
+            await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             context.Response.Headers.RetryAfter = "1";
             return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' has too many requests waiting; retry shortly.");
         }
 
         if (admission.Forbidden)
         {
+            await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             return SessionForbidden(sessionId);
         }
 
@@ -107,13 +121,43 @@ public sealed partial class ChatCompletionsHandler(
             }
 
             LogRefused(sessionId, reason);
+            await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             return await AnswerWithFallbackAsync(context, request, model.Name).ConfigureAwait(false);
         }
 
+        // Admitted (the loop is counted, so an agent looping on cache hits still trips): a stored answer to the same
+        // conversation is served without a model call and costs no model tokens (the reservations are given back).
+        var cacheKey = cache.KeyFor(model.Name, mapped.Messages, mapped.Options.Tools);
+        if (await cache.FindAsync(cacheKey, context.RequestAborted).ConfigureAwait(false) is { } hit)
+        {
+            Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, 0, 0));
+            await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
+            return await AnswerWithTextAsync(context, request, hit.Model, hit.Text, Routes.Cache).ConfigureAwait(false);
+        }
+
         return request.Stream
-            ? await StreamAsync(context, request, model, mapped, sessionId, admission).ConfigureAwait(false)
-            : await CompleteAsync(context, request, model, mapped, sessionId, admission).ConfigureAwait(false);
+            ? await StreamAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false)
+            : await CompleteAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false);
     }
+
+    /// <summary>429 <c>rate-limited</c> with <c>Retry-After</c> in whole seconds (rounded up, at least 1).</summary>
+    private IResult RateLimited(HttpContext context, string tenant, RateLimitDecision decision)
+    {
+        var seconds = decision.RetryAfterSeconds;
+        var limit = decision.LimitName ?? "requests";
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        LogRateLimited(tenant, limit, seconds);
+        return GatewayProblem.RateLimited.ToResult(
+            $"Tenant '{tenant}' is over its {limit}-per-minute limit; retry after {seconds} s.",
+            new Dictionary<string, object?>(StringComparer.Ordinal) { ["limit"] = limit, ["retry_after"] = seconds });
+    }
+
+    /// <summary>Settles the tenant's token charge (its limiter never throws; a client gone does not skip it).</summary>
+    private ValueTask SettleTenantAsync(TenantCharge charge, long input, long output) =>
+        limits.SettleAsync(charge.Tenant, charge.EstimatedTokens, input, output, CancellationToken.None);
+
+    /// <summary>Who pays a request's tokens under the rate limits, and the estimate charged at admission.</summary>
+    private readonly record struct TenantCharge(string Tenant, long EstimatedTokens);
 
     private async ValueTask<(ChatCompletionRequest? Request, IResult? Problem)> ReadRequestAsync(HttpContext context)
     {
@@ -173,26 +217,29 @@ public sealed partial class ChatCompletionsHandler(
         ModelEntry model,
         MappedChatRequest mapped,
         string sessionId,
-        Admission admission)
+        Admission admission,
+        TenantCharge charge,
+        string? cacheKey)
     {
         var routed = await router.CompleteAsync(model, mapped.Messages, mapped.Options, context.RequestAborted).ConfigureAwait(false);
         if (routed.Response is not { } response)
         {
             // Every route failed: the call keeps its reservation (it was made); the client gets the fallback, never a raw 5xx.
-            return await ModelFailedAsync(context, request, model, mapped, routed.UpstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, cacheKey, routed.UpstreamStatus).ConfigureAwait(false);
         }
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
         Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
+        await SettleTenantAsync(charge, input, output).ConfigureAwait(false);
         metrics.ModelCall(routed.Model!, "ok");
 
         var message = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant);
         var toolCalls = message?.Contents.OfType<FunctionCallContent>().ToList();
         var text = message?.Text;
-        if (toolCalls is not { Count: > 0 } && !string.IsNullOrEmpty(text))
+        if (AnswerCache.IsCacheable(routed.Route, response.FinishReason?.Value, toolCalls is { Count: > 0 }, text))
         {
-            await cache.StoreAsync(model.Name, mapped.Messages, routed.Model!, text, context.RequestAborted).ConfigureAwait(false);
+            await cache.StoreAsync(cacheKey, routed.Model!, text!, context.RequestAborted).ConfigureAwait(false);
         }
 
         var payload = new CompletionPayload(
@@ -215,13 +262,15 @@ public sealed partial class ChatCompletionsHandler(
         ModelEntry model,
         MappedChatRequest mapped,
         string sessionId,
-        Admission admission)
+        Admission admission,
+        TenantCharge charge,
+        string? cacheKey)
     {
         var aborted = context.RequestAborted;
         var (stream, upstreamStatus) = await router.OpenStreamAsync(model, mapped.Messages, mapped.Options, aborted).ConfigureAwait(false);
         if (stream is null)
         {
-            return await ModelFailedAsync(context, request, model, mapped, upstreamStatus).ConfigureAwait(false);
+            return await ModelFailedAsync(context, request, model, cacheKey, upstreamStatus).ConfigureAwait(false);
         }
 
         await using var _ = stream.ConfigureAwait(false);
@@ -251,7 +300,8 @@ public sealed partial class ChatCompletionsHandler(
                 {
                     if (!await meter.TryPassAsync(part.Tokens, aborted).ConfigureAwait(false))
                     {
-                        await CutOffAsync(response, request, stream, meter, sessionId, id, created, first).ConfigureAwait(false);
+                        var cut = await CutOffAsync(response, request, stream, meter, sessionId, id, created, first).ConfigureAwait(false);
+                        await SettleTenantAsync(charge, cut.InputTokens, cut.OutputTokens).ConfigureAwait(false);
                         return Results.Empty;
                     }
 
@@ -280,7 +330,9 @@ public sealed partial class ChatCompletionsHandler(
             LogStreamFailed(sessionId, stream.Model, ex);
             metrics.ModelCall(stream.Model, "failed_mid_stream");
             stream.Fail(ex);
-            Settle(sessionId, meter.Settlement(input, output));
+            var failed = meter.Settlement(input, output);
+            Settle(sessionId, failed);
+            await SettleTenantAsync(charge, failed.InputTokens, failed.OutputTokens).ConfigureAwait(false);
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return Results.Empty;
@@ -289,20 +341,23 @@ public sealed partial class ChatCompletionsHandler(
         {
             // The client went away: charge what was produced so far.
             metrics.ModelCall(stream.Model, "cancelled");
-            Settle(sessionId, meter.Settlement(input, output));
+            var cancelled = meter.Settlement(input, output);
+            Settle(sessionId, cancelled);
+            await SettleTenantAsync(charge, cancelled.InputTokens, cancelled.OutputTokens).ConfigureAwait(false);
             throw;
         }
 
         var settlement = meter.Settlement(input, output);
         Settle(sessionId, settlement);
+        await SettleTenantAsync(charge, settlement.InputTokens, settlement.OutputTokens).ConfigureAwait(false);
         metrics.ModelCall(stream.Model, "ok");
         stream.Complete(StatusCodes.Status200OK);
-        if (toolCalls == 0 && answer.Length > 0)
+        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
+        if (AnswerCache.IsCacheable(stream.Route, finish, toolCalls > 0, answer.ToString()))
         {
-            await cache.StoreAsync(model.Name, mapped.Messages, stream.Model, answer.ToString(), aborted).ConfigureAwait(false);
+            await cache.StoreAsync(cacheKey, stream.Model, answer.ToString(), aborted).ConfigureAwait(false);
         }
 
-        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
         await EndStreamAsync(response, request, stream, id, created, first, finish, settlement, cutOff: null, aborted).ConfigureAwait(false);
         return Results.Empty;
     }
@@ -312,7 +367,7 @@ public sealed partial class ChatCompletionsHandler(
     /// upstream call is cancelled, the chunk is dropped, and the stream ends with <c>finish_reason: "length"</c>
     /// and the gateway's note of the trip.
     /// </summary>
-    private async Task CutOffAsync(
+    private async Task<CallSettlement> CutOffAsync(
         HttpResponse response, ChatCompletionRequest request, RoutedStream stream, TokenMeter meter, string sessionId, string id, long created, bool first)
     {
         stream.Cancel();
@@ -328,6 +383,7 @@ public sealed partial class ChatCompletionsHandler(
         LogCutOff(sessionId, stream.Model, reason, meter.Delivered);
         await EndStreamAsync(response, request, stream, id, created, first, "length", settlement, (reason, _options.FallbackMessage), CancellationToken.None)
             .ConfigureAwait(false);
+        return settlement;
     }
 
     /// <summary>The stream's last chunks: the finish reason (with a cut-off's note), usage when asked for, then <c>[DONE]</c>.</summary>
@@ -363,7 +419,7 @@ public sealed partial class ChatCompletionsHandler(
     }
 
     /// <summary>No model could answer: a cached answer to the same conversation if there is one, else the deterministic text.</summary>
-    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, ModelEntry model, MappedChatRequest mapped, int? upstreamStatus)
+    private async Task<IResult> ModelFailedAsync(HttpContext context, ChatCompletionRequest request, ModelEntry model, string? cacheKey, int? upstreamStatus)
     {
         if (upstreamStatus is { } status)
         {
@@ -371,7 +427,8 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         LogNoRoute(model.Name, upstreamStatus ?? 0);
-        if (await cache.FindAsync(model.Name, mapped.Messages, context.RequestAborted).ConfigureAwait(false) is { } cached)
+        // Looked up before the call too; this finds an answer another request stored meanwhile (on any node).
+        if (await cache.FindAsync(cacheKey, context.RequestAborted).ConfigureAwait(false) is { } cached)
         {
             return await AnswerWithTextAsync(context, request, cached.Model, cached.Text, Routes.Cache).ConfigureAwait(false);
         }
@@ -470,6 +527,9 @@ public sealed partial class ChatCompletionsHandler(
 
     [LoggerMessage(204, LogLevel.Warning, "Session {SessionId}: stream from {Model} cut off ({TripReason}) after {Delivered} tokens")]
     private partial void LogCutOff(string sessionId, string model, string tripReason, long delivered);
+
+    [LoggerMessage(205, LogLevel.Information, "Tenant {Tenant} over its {Limit}-per-minute limit; retry after {Seconds} s")]
+    private partial void LogRateLimited(string tenant, string limit, long seconds);
 
     [LoggerMessage(203, LogLevel.Warning, "Session {SessionId}: usage settlement dropped (mailbox full)")]
     private partial void LogSettlementDropped(string sessionId, Exception exception);

@@ -27,6 +27,12 @@ public sealed class AuthOptions : IValidatableObject
     /// <summary>Tenants by name (<c>Gateway:Tenants:{name}:ApiKey</c>). Default none.</summary>
     public Dictionary<string, TenantOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Rate limits of every tenant that sets none of its own, and of the implicit tenant <see cref="LocalTenant"/>
+    /// (<c>Gateway:Limits:RequestsPerMinute</c>, <c>Gateway:Limits:TokensPerMinute</c>). Default none (unlimited).
+    /// </summary>
+    public RateLimitOptions Limits { get; set; } = new();
+
     /// <summary>True when an admin key is configured (an empty value counts as none).</summary>
     public bool HasAdminKey => !string.IsNullOrEmpty(AdminApiKey);
 
@@ -43,9 +49,19 @@ public sealed class AuthOptions : IValidatableObject
             seen[AdminApiKey!] = $"{SectionName}:{nameof(AdminApiKey)}";
         }
 
+        foreach (var error in (Limits ?? new()).Errors($"{SectionName}:{nameof(Limits)}"))
+        {
+            yield return new ValidationResult(error, [nameof(Limits)]);
+        }
+
         foreach (var (name, tenant) in Tenants.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             var path = $"{SectionName}:{nameof(Tenants)}:{name}";
+            foreach (var error in (tenant ?? new()).Errors(path))
+            {
+                yield return new ValidationResult(error, [nameof(Tenants)]);
+            }
+
             if (!IsValidTenantName(name))
             {
                 yield return new ValidationResult(
@@ -111,8 +127,37 @@ public sealed class AuthOptions : IValidatableObject
     }
 }
 
-/// <summary>One tenant (<c>Gateway:Tenants:{name}</c>).</summary>
-public sealed class TenantOptions
+/// <summary>
+/// A tenant's rate limits, shared by all nodes when Redis is configured (docs/cache-and-limits.md). Unset: the
+/// default (<c>Gateway:Limits</c>); 0: unlimited.
+/// </summary>
+public class RateLimitOptions
+{
+    /// <summary>Model requests per minute (a token bucket refilling continuously). Unset: the default; 0: unlimited.</summary>
+    public long? RequestsPerMinute { get; set; }
+
+    /// <summary>
+    /// Model tokens per minute: the estimated input tokens are charged at admission, the output tokens (and the
+    /// correction to the real input) when the answer is known. Unset: the default; 0: unlimited.
+    /// </summary>
+    public long? TokensPerMinute { get; set; }
+
+    internal IEnumerable<string> Errors(string path)
+    {
+        if (RequestsPerMinute is < 0 or > AgentGateway.Contracts.Limits.TenantLimits.MaxRequestsPerMinute)
+        {
+            yield return $"{path}:{nameof(RequestsPerMinute)} must be from 0 (unlimited) to {AgentGateway.Contracts.Limits.TenantLimits.MaxRequestsPerMinute:N0} (was {RequestsPerMinute}).";
+        }
+
+        if (TokensPerMinute is < 0 or > AgentGateway.Contracts.Limits.TenantLimits.MaxTokensPerMinute)
+        {
+            yield return $"{path}:{nameof(TokensPerMinute)} must be from 0 (unlimited) to {AgentGateway.Contracts.Limits.TenantLimits.MaxTokensPerMinute:N0} (was {TokensPerMinute}).";
+        }
+    }
+}
+
+/// <summary>One tenant (<c>Gateway:Tenants:{name}</c>): its key and, optionally, its own rate limits.</summary>
+public sealed class TenantOptions : RateLimitOptions
 {
     /// <summary>The tenant's API key for <c>/v1</c>, sent as <c>Authorization: Bearer</c>.</summary>
     public string? ApiKey { get; set; }

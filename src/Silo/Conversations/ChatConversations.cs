@@ -4,6 +4,7 @@ using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.Options;
@@ -26,8 +27,12 @@ public sealed class ConversationContext
         GovernanceOptions governance,
         GatewayMetrics metrics,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        TenantRateLimits limits,
+        AnswerCache cache)
     {
+        Limits = limits;
+        Cache = cache;
         Sessions = sessions;
         Models = models;
         Router = router;
@@ -42,6 +47,12 @@ public sealed class ConversationContext
     }
 
     public ISessionService Sessions { get; }
+
+    /// <summary>The tenants' RPM and TPM limits.</summary>
+    public TenantRateLimits Limits { get; }
+
+    /// <summary>The answer cache, looked up before each model call.</summary>
+    public AnswerCache Cache { get; }
 
     public ModelCatalog Models { get; }
 
@@ -116,11 +127,13 @@ public sealed class ChatConversations : IAsyncDisposable
         GatewayMetrics metrics,
         TimeProvider time,
         ILoggerFactory loggers,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        TenantRateLimits limits,
+        AnswerCache cache)
     {
         lifetime.ApplicationStopping.Register(CloseAll);
         _context = new ConversationContext(
-            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>());
+            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits, cache);
         _host = new ActorHost<string, ConversationActor>(
             id => new ConversationActor(id, _context),
             hostOptions.Value,

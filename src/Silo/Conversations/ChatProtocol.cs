@@ -39,6 +39,7 @@ public static class ChatProtocol
         public const string ToolTimeout = "tool-timeout";
         public const string SessionBusy = "session-busy";
         public const string SessionForbidden = "session-forbidden";
+        public const string RateLimited = "rate-limited";
     }
 
     /// <summary>Close codes the node uses besides the standard ones.</summary>
@@ -188,6 +189,16 @@ public static class ChatProtocol
         json.WriteString("type", "error");
         json.WriteString("code", e.code);
         json.WriteString("message", e.message);
+    });
+
+    /// <summary>A <c>user_message</c> refused by the tenant's rate limit: an <c>error</c> with the limit and the wait in whole seconds.</summary>
+    public static byte[] RateLimited(string limit, long retryAfterSeconds, string message) => Write((limit, retryAfterSeconds, message), static (json, e) =>
+    {
+        json.WriteString("type", "error");
+        json.WriteString("code", Codes.RateLimited);
+        json.WriteString("message", e.message);
+        json.WriteString("limit", e.limit);
+        json.WriteNumber("retry_after", e.retryAfterSeconds);
     });
 
     public static byte[] Pong(string? id) => Write(id, static (json, i) =>

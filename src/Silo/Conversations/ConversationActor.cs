@@ -205,12 +205,31 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             return;
         }
 
+        // The tenant's limits are checked when a task starts: a refused message changes nothing (not even the
+        // history), and the socket stays usable. The task's later calls (after tool results) are charged to the
+        // token limit but not refused, so a task is never left half-way.
+        var userMessage = new ChatMessage(ChatRole.User, text);
+        long charged = 0;
+        if ((_tenant ?? from.Tenant) is { } tenant)
+        {
+            charged = TokenEstimator.EstimateInput([.. _history, userMessage]);
+            var decision = await context.Limits.TryAcquireAsync(tenant, charged, cancellationToken).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                from.Send(ChatProtocol.RateLimited(
+                    decision.LimitName ?? "requests",
+                    decision.RetryAfterSeconds,
+                    $"Tenant '{tenant}' is over its {decision.LimitName}-per-minute limit; retry after {decision.RetryAfterSeconds} s."));
+                return;
+            }
+        }
+
         _model = model;
         _userMessages++;
         _task = TaskFingerprint.Compute(_userMessages, text);
-        AddToHistory(new ChatMessage(ChatRole.User, text));
+        AddToHistory(userMessage);
         Broadcast(ChatProtocol.UserMessage(text, model.Name));
-        await StartCallAsync(TurnKind.UserMessage, cancellationToken).ConfigureAwait(false);
+        await StartCallAsync(TurnKind.UserMessage, charged, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask OnToolResultAsync(ChatConnection from, string callId, string content, CancellationToken cancellationToken)
@@ -230,7 +249,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         }
 
         EndToolRound(null);
-        await StartCallAsync(TurnKind.Continuation, cancellationToken).ConfigureAwait(false);
+        await StartCallAsync(TurnKind.Continuation, null, cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask OnCancelAsync()
@@ -267,23 +286,36 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         _phase = ConversationPhase.Idle;
     }
 
-    /// <summary>Asks the session actor for the next model call and, when admitted, starts it.</summary>
-    private async ValueTask StartCallAsync(TurnKind kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the session actor for the next model call and, when admitted, starts it. <paramref name="charged"/>: the
+    /// tokens the tenant's limits were charged when the task's message was admitted; null for a continuation, whose
+    /// estimate is charged here.
+    /// </summary>
+    private async ValueTask StartCallAsync(TurnKind kind, long? charged, CancellationToken cancellationToken)
     {
+        var estimate = TokenEstimator.EstimateInput(_history);
+        if (charged is null && _tenant is not null)
+        {
+            await context.Limits.SettleAsync(_tenant, 0, estimate, 0, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var tenantCharge = charged ?? (_tenant is null ? 0 : estimate);
         Admission admission;
         try
         {
-            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, TokenEstimator.EstimateInput(_history), _tenant, _model!.Name), cancellationToken)
+            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, estimate, _tenant, _model!.Name), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (MailboxFullException)
         {
+            await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
             Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{sessionId}' has too many requests waiting; retry shortly."));
             return;
         }
 
         if (admission.Forbidden)
         {
+            await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
             Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionForbidden, $"Session '{sessionId}' belongs to another tenant."));
             return;
         }
@@ -297,15 +329,34 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                 context.Metrics.Tripped(reason);
             }
 
+            await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
             Broadcast(ChatProtocol.Fallback(reason, context.FallbackMessage));
             return;
         }
 
+        // Admitted (the loop counted): a stored answer to the same conversation is sent without a model call, as one
+        // token, and costs no model tokens.
+        var cacheKey = context.Cache.KeyFor(_model!.Name, _history, null);
+        if (await context.Cache.FindAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } hit)
+        {
+            context.Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, 0, 0));
+            await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
+            context.Metrics.Answered(Routes.Cache);
+            AddToHistory(new ChatMessage(ChatRole.Assistant, hit.Text));
+            Broadcast(ChatProtocol.Token(hit.Text));
+            Broadcast(ChatProtocol.Done("stop", Routes.Cache, hit.Model, _loopCount, 0, 0));
+            return;
+        }
+
         _phase = ConversationPhase.Streaming;
-        var call = new ModelCall(_model!, [.. _history], admission);
+        var call = new ModelCall(_model!, [.. _history], admission) { Tenant = _tenant, TenantCharged = tenantCharge, CacheKey = cacheKey };
         _call = call;
         _ = Task.Run(() => RunCallAsync(call));
     }
+
+    /// <summary>Gives back the tokens charged to the tenant's limits for a call that was not made.</summary>
+    private ValueTask RefundTenantAsync(long charged) =>
+        _tenant is null ? ValueTask.CompletedTask : context.Limits.SettleAsync(_tenant, charged, 0, 0, CancellationToken.None);
 
     /// <summary>The model call, outside the actor's turns: stream, meter, pass tokens on, then report the end.</summary>
     private async Task RunCallAsync(ModelCall call)
@@ -402,6 +453,10 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             context.Settle(sessionId, settlement);
             input = settlement.InputTokens;
             output = settlement.OutputTokens;
+            if (call.Tenant is { } tenant)
+            {
+                await context.Limits.SettleAsync(tenant, call.TenantCharged, settlement.InputTokens, settlement.OutputTokens, CancellationToken.None).ConfigureAwait(false);
+            }
         }
 
         if (route is not null && kind is CallOutcomeKind.Completed or CallOutcomeKind.CutOff)
@@ -409,12 +464,19 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             context.Metrics.Answered(route);
         }
 
+        var text = PartialText();
+        finish ??= Silo.OpenAi.ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 });
+        if (kind == CallOutcomeKind.Completed && route is not null && AnswerCache.IsCacheable(route, finish, toolCalls is { Count: > 0 }, text))
+        {
+            await context.Cache.StoreAsync(call.CacheKey, model!, text, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var outcome = new CallOutcome(
             call,
             kind,
-            PartialText(),
+            text,
             (IReadOnlyList<FunctionCallContent>?)toolCalls ?? [],
-            finish ?? Silo.OpenAi.ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 }),
+            finish,
             route,
             model,
             input ?? 0,
@@ -501,6 +563,14 @@ public sealed class ModelCall(ModelEntry model, List<ChatMessage> messages, Admi
     public List<ChatMessage> Messages { get; } = messages;
 
     public Admission Admission { get; } = admission;
+
+    /// <summary>The tenant whose rate limits pay for the call, and the tokens charged to them before it.</summary>
+    public string? Tenant { get; init; }
+
+    public long TenantCharged { get; init; }
+
+    /// <summary>The conversation's answer-cache key (null: the cache is off); a complete answer is stored under it.</summary>
+    public string? CacheKey { get; init; }
 
     public CancellationToken Token => _cancel.Token;
 

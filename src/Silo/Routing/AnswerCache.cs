@@ -1,27 +1,45 @@
 using AgentGateway.Contracts.Caching;
+using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Routing;
 
 /// <summary>
-/// The fallback chain's cache route: stores models' text answers (never tool calls) by conversation and finds
-/// one when no model can answer. A failing cache is logged and treated as a miss: it never fails a request.
+/// The answer cache as requests use it: looked up before every model call (a hit is answered with
+/// <c>X-Gateway-Route: cache</c> and no model call) and once more when no model could answer; only complete answers
+/// are stored (<see cref="IsCacheable"/>). A failing cache is logged and treated as a miss: it never fails a request.
 /// </summary>
-public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOptions> options, TimeProvider time, ILogger<AnswerCache> logger)
+public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOptions> options, GatewayMetrics metrics, TimeProvider time, ILogger<AnswerCache> logger)
 {
     private readonly bool _enabled = options.Value.Enabled;
 
-    public async ValueTask StoreAsync(string requestedModel, IEnumerable<ChatMessage> messages, string answeredBy, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether an answer may be stored: a complete text answer (finish reason <c>stop</c>, some text, no tool call)
+    /// from the requested model itself (its primary route or another region of it). Never a tool call, never an
+    /// alternate model's answer or the deterministic fallback, never a cut-off or failed stream, never a cache hit.
+    /// </summary>
+    public static bool IsCacheable(string route, string? finishReason, bool hasToolCalls, string? text) =>
+        !hasToolCalls
+        && !string.IsNullOrEmpty(text)
+        && string.Equals(finishReason, "stop", StringComparison.Ordinal)
+        && (route == Routes.Primary || route.StartsWith("region:", StringComparison.Ordinal));
+
+    /// <summary>The request's cache key (computed once per request, see <see cref="CacheKeys"/>); null when the cache is off.</summary>
+    public string? KeyFor(string requestedModel, IEnumerable<ChatMessage> messages, IEnumerable<AITool>? tools) =>
+        _enabled ? CacheKeys.For(requestedModel, messages, tools) : null;
+
+    public async ValueTask StoreAsync(string? key, string answeredBy, string text, CancellationToken cancellationToken)
     {
-        if (!_enabled)
+        if (key is null)
         {
             return;
         }
 
         try
         {
-            await cache.SetAsync(CacheKeys.For(requestedModel, messages), new CachedAnswer(answeredBy, text, "stop", time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await cache.SetAsync(key, new CachedAnswer(answeredBy, text, "stop", time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            metrics.CacheStored();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -29,22 +47,26 @@ public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOpti
         }
     }
 
-    public async ValueTask<CachedAnswer?> FindAsync(string requestedModel, IEnumerable<ChatMessage> messages, CancellationToken cancellationToken)
+    public async ValueTask<CachedAnswer?> FindAsync(string? key, CancellationToken cancellationToken)
     {
-        if (!_enabled)
+        if (key is null)
         {
             return null;
         }
 
+        CachedAnswer? found;
         try
         {
-            return await cache.GetAsync(CacheKeys.For(requestedModel, messages), cancellationToken).ConfigureAwait(false);
+            found = await cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogCacheFailed("read", ex);
-            return null;
+            found = null;
         }
+
+        metrics.CacheLookup(found is not null);
+        return found;
     }
 
     [LoggerMessage(400, LogLevel.Warning, "Answer cache {Operation} failed; treated as a miss")]

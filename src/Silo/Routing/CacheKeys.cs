@@ -5,12 +5,13 @@ using Microsoft.Extensions.AI;
 namespace AgentGateway.Silo.Routing;
 
 /// <summary>
-/// The cache key of a request: the requested model and a SHA-256 of the conversation (roles, texts, tool calls
-/// and results), so only the same question in the same context finds an answer.
+/// The cache key of a request: <c>answer:</c> and a SHA-256 of the requested model, the conversation (system prompt
+/// and messages: roles, texts, tool calls and results) and the names of the tools offered, so only the same question
+/// in the same context finds an answer.
 /// </summary>
 public static class CacheKeys
 {
-    public static string For(string model, IEnumerable<ChatMessage> messages)
+    public static string For(string model, IEnumerable<ChatMessage> messages, IEnumerable<AITool>? tools = null)
     {
         var text = new StringBuilder(model.Length + 256).Append(model.ToLowerInvariant()).Append('\u001e');
         foreach (var message in messages)
@@ -35,6 +36,12 @@ public static class CacheKeys
             }
 
             text.Append('\u001e');
+        }
+
+        // Offering tools can change the answer (a call instead of text): the same messages with other tools are another question.
+        foreach (var tool in tools ?? [])
+        {
+            text.Append("tool:").Append(tool.Name).Append('\u001d');
         }
 
         return "answer:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));

@@ -24,6 +24,9 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _alertsSuppressed;
     private readonly Counter<long> _alertsDelivered;
     private readonly Counter<long> _alertsFailed;
+    private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _cacheStores;
+    private readonly Counter<long> _rateLimited;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -41,6 +44,9 @@ public sealed class GatewayMetrics
         _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited, mailbox_full).");
         _alertsDelivered = meter.CreateCounter<long>("gateway.alerts.delivered", "{alert}", "Alerts a sink accepted, by sink.");
         _alertsFailed = meter.CreateCounter<long>("gateway.alerts.failed", "{attempt}", "Failed publish attempts (each is retried), by sink.");
+        _cacheLookups = meter.CreateCounter<long>("gateway.cache.lookups", "{lookup}", "Answer cache lookups, by result (hit, miss); a failing cache counts a miss (and gateway.redis.errors).");
+        _cacheStores = meter.CreateCounter<long>("gateway.cache.stores", "{answer}", "Answers stored in the answer cache.");
+        _rateLimited = meter.CreateCounter<long>("gateway.ratelimit.rejected", "{request}", "Requests refused by a tenant rate limit, by tenant and limit (requests, tokens).");
     }
 
     public void Answered(string route) => _requests.Add(1, new KeyValuePair<string, object?>("route", route));
@@ -90,4 +96,13 @@ public sealed class GatewayMetrics
     public void AlertDelivered(string sink) => _alertsDelivered.Add(1, new KeyValuePair<string, object?>("sink", sink));
 
     public void AlertFailed(string sink) => _alertsFailed.Add(1, new KeyValuePair<string, object?>("sink", sink));
+
+    public void CacheLookup(bool hit) => _cacheLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    public void CacheStored() => _cacheStores.Add(1);
+
+    public void RateLimited(string tenant, string limit) => _rateLimited.Add(
+        1,
+        new KeyValuePair<string, object?>("tenant", tenant),
+        new KeyValuePair<string, object?>("limit", limit));
 }

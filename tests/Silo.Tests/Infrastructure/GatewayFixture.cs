@@ -28,7 +28,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new GatewayFactory(SharedSettings);
+        _factory = new GatewayFactory(FixtureSettings);
         BaseAddress = _factory.StartOnKestrel();
         _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1000 })
         {
@@ -57,6 +57,17 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["Breakers:ConsecutiveFailureThreshold"] = "100000",
         ["Breakers:MinimumThroughput"] = "100000",
         ["Routing:MaxRetries"] = "0",
+    };
+
+    /// <summary>
+    /// The shared node's own settings: <see cref="SharedSettings"/> with the answer cache off. Many tests ask it the
+    /// same question ("Say hello.") and count model calls and tokens; the cache, looked up before every model call,
+    /// would answer the repeats with no model call, so those counts would depend on test order. The cache is tested
+    /// on nodes of its own (CacheRouteTests, RedisCacheTests).
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, string> FixtureSettings = new Dictionary<string, string>(SharedSettings)
+    {
+        ["Cache:Enabled"] = "false",
     };
 
     public static string NewSessionId() => "test-" + Guid.NewGuid().ToString("N");
