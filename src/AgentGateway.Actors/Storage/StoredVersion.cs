@@ -18,7 +18,7 @@ public sealed class StoredVersion<TState>(
     /// <summary>The version held (0: nothing stored).</summary>
     public long Version { get; private set; }
 
-    /// <summary>A write failed with an unknown outcome: what the actor holds may not be what is stored.</summary>
+    /// <summary>A write failed or lost its race: what the actor holds is not what is stored.</summary>
     public bool IsStale { get; private set; }
 
     /// <summary>
@@ -55,6 +55,10 @@ public sealed class StoredVersion<TState>(
         }
         else
         {
+            // The actor's state already holds the decision that was not written: it must be replaced by what is
+            // stored at the next read even if the stored version looks the same (e.g. the item vanished, or a
+            // store that refuses without moving the version), or the unwritten decision would be acted on.
+            IsStale = true;
             onConflict(key, Version);
         }
 

@@ -1,3 +1,4 @@
+using AgentGateway.Actors.Sessions;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -97,8 +98,9 @@ public sealed partial class ChatCompletionsHandler(
         {
             admission = await sessions.AdmitAsync(sessionId, mapped.Turn with { Tenant = tenant }, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (MailboxFullException)
+        catch (Exception ex) when (ex is MailboxFullException or SessionConflictException)
         {
+            // Nothing was decided (a full mailbox, or other nodes won every write race): the client may retry.
             await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             context.Response.Headers.RetryAfter = "1";
             return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' has too many requests waiting; retry shortly.");

@@ -1,3 +1,4 @@
+using AgentGateway.Actors.Sessions;
 using System.Text;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
@@ -306,8 +307,9 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, estimate, _tenant, _model!.Name), cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (MailboxFullException)
+        catch (Exception ex) when (ex is MailboxFullException or SessionConflictException)
         {
+            // Nothing was decided (a full mailbox, or other nodes won every write race): the client may retry.
             await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
             Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{sessionId}' has too many requests waiting; retry shortly."));
             return;

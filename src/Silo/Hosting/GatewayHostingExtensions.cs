@@ -10,6 +10,7 @@ using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Console;
@@ -119,11 +120,18 @@ public static class GatewayHostingExtensions
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = static ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = static ex => ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                SessionConflictException => StatusCodes.Status429TooManyRequests,
+                _ => StatusCodes.Status500InternalServerError,
+            },
 
             // Without a handler the framework writes its generic problem (an RFC link as the type, no OpenAI
             // error object); the gateway's own, with its stable type, is what clients are promised.
-            ExceptionHandler = static http => WriteStatusProblemAsync(http),
+            ExceptionHandler = static http => http.Features.Get<IExceptionHandlerFeature>()?.Error is SessionConflictException conflict
+                ? WriteSessionBusyAsync(http, conflict)
+                : WriteStatusProblemAsync(http),
         });
         app.UseStatusCodePages(static context => WriteStatusProblemAsync(context.HttpContext));
         // Start collecting before the first request, not at the first scrape.
@@ -133,6 +141,18 @@ public static class GatewayHostingExtensions
         app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
         return app;
+    }
+
+    /// <summary>
+    /// Other nodes won every write race for the session in this turn (heavy cross-node contention on one session):
+    /// nothing was decided or counted, so the caller may simply retry — the same answer as a full session mailbox.
+    /// </summary>
+    private static Task WriteSessionBusyAsync(HttpContext http, SessionConflictException conflict)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return GatewayProblem.SessionBusy
+            .ToResult($"Session '{conflict.SessionId}' is being written by other nodes at the same moment; retry shortly.")
+            .ExecuteAsync(http);
     }
 
     /// <summary>The gateway problem for the response's status code, if it has one; the detail never carries an exception's text.</summary>
