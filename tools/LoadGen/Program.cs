@@ -166,6 +166,7 @@ internal static class Help
           --runaway-share S      share of runaway agents (0-1)                    [0.2]
           --tool-share S         share of the other agents doing one tool round trip [0.5]
           --model M              [haiku]   --api-key K  tenant key (Authorization: Bearer; never in the report)
+          --model-latency MS     each simulated model answer takes MS ([[sim:latency=MS]]): longer tasks, more in flight [0]
           --max-loops N          the gateway's Governance:MaxLoops, to check runaway agents against [5]
           --retries N            resends of one request after a failure           [5]
           --retry-delay D        pause before the first resend, doubled each time (at most 32x) [200ms]

@@ -169,9 +169,12 @@ internal sealed class MixMode(MixOptions options) : ILoadMode
         var runaway = random.NextDouble() < options.RunawayShare;
         var tool = !runaway && random.NextDouble() < options.ToolShare;
         var id = string.Create(CultureInfo.InvariantCulture, $"{options.SessionPrefix}-{HttpAgent.Name(transport)}-{(runaway ? "r" : tool ? "t" : "n")}-{index}");
-        var text = runaway ? $"Fix the build. [[sim:loop]] (task {id})"
-            : tool ? $"Look the order up. [[sim:loop]] (task {id})"
-            : $"Say hello. (task {id})";
+        var latency = options.ModelLatencyMilliseconds > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" [[sim:latency={options.ModelLatencyMilliseconds}]]")
+            : string.Empty;
+        var text = runaway ? $"Fix the build. [[sim:loop]]{latency} (task {id})"
+            : tool ? $"Look the order up. [[sim:loop]]{latency} (task {id})"
+            : $"Say hello.{latency} (task {id})";
         return new AgentPlan(id, transport, runaway, tool, text);
     }
 
@@ -254,6 +257,7 @@ internal sealed record MixSettings(
     double RunawayShare,
     double ToolShare,
     string Model,
+    int ModelLatencyMilliseconds,
     bool ApiKey,
     int MaxLoops,
     int Retries,
@@ -271,6 +275,7 @@ internal sealed record MixSettings(
         o.RunawayShare,
         o.ToolShare,
         o.Model,
+        o.ModelLatencyMilliseconds,
         o.ApiKey is not null,
         o.MaxLoops,
         o.Retries,
