@@ -158,7 +158,9 @@ internal static class Help
         mix   agent tasks at a steady rate over REST, SSE and WebSocket, each on a new session; a share are runaway
               agents ([[sim:loop]]: answer every tool call until the gateway trips them). Failures on the wire
               (refused, reset, 502/503/504/429, cut-short streams, closed sockets) are counted by kind and the same
-              request is sent again (a WebSocket reconnects), up to --retries times with a doubling pause.
+              request is sent again (a WebSocket reconnects), up to --retries times with a doubling pause (429/503
+              and a WebSocket rate-limited error: after the wait the gateway names). A resend continues the same task
+              for the gateway (same conversation), so it never resets a loop count.
           --rate R               new tasks a second                               [5]
           --duration D           how long tasks are started                        [30s]
           --concurrency C        tasks under way at most (a due task waits)       [64]

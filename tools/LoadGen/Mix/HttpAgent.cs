@@ -43,7 +43,7 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
             CallAnswer? answer = null;
             for (var attempt = 0; answer is null; attempt++)
             {
-                var (result, error, retryable) = await SendOnceAsync(plan.SessionId, transport, body, ct).ConfigureAwait(false);
+                var (result, error, retryable, retryAfter) = await SendOnceAsync(plan.SessionId, transport, body, ct).ConfigureAwait(false);
                 if (result is not null)
                 {
                     answer = result;
@@ -58,7 +58,15 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
 
                 retries++;
                 stats.Retry();
-                await Backoff(attempt, ct).ConfigureAwait(false);
+                if (retryAfter is { } wait)
+                {
+                    // 429 or 503 with Retry-After: the gateway says when (tenant limits, a busy session).
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Backoff(attempt, ct).ConfigureAwait(false);
+                }
             }
 
             stats.Routes.Add(answer.Route ?? "none");
@@ -115,7 +123,7 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
         _ => "ws",
     };
 
-    private async Task<(CallAnswer? Answer, string? Error, bool Retryable)> SendOnceAsync(string sessionId, Transport transport, byte[] body, CancellationToken ct)
+    private async Task<(CallAnswer? Answer, string? Error, bool Retryable, TimeSpan? RetryAfter)> SendOnceAsync(string sessionId, Transport transport, byte[] body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -135,7 +143,8 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
             var status = (int)response.StatusCode;
             if (status != 200)
             {
-                return (null, "http-" + status, ErrorKinds.IsRetryableStatus(status));
+                var retryAfter = response.Headers.RetryAfter?.Delta is { } delta ? TimeSpan.FromSeconds(Math.Clamp(delta.TotalSeconds, 0, 60)) : (TimeSpan?)null;
+                return (null, "http-" + status, ErrorKinds.IsRetryableStatus(status), retryAfter);
             }
 
             var route = Header(response, "X-Gateway-Route");
@@ -146,7 +155,7 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
                 answer = await ReadStreamAsync(response, route, trip, timeout.Token).ConfigureAwait(false);
                 if (answer is null)
                 {
-                    return (null, "sse-truncated", true);
+                    return (null, "sse-truncated", true, null);
                 }
             }
             else
@@ -156,16 +165,16 @@ internal sealed class HttpAgent(HttpClient http, MixOptions options, MixStats st
             }
 
             stats.PerTransport[transport].CallLatency.Record(Stopwatch.GetElapsedTime(started));
-            return (answer, null, false);
+            return (answer, null, false, null);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && (ErrorKinds.IsTransient(ex) || ex is OperationCanceledException))
         {
-            return (null, ex is OperationCanceledException ? "timeout" : ErrorKinds.Of(ex), true);
+            return (null, ex is OperationCanceledException ? "timeout" : ErrorKinds.Of(ex), true, null);
         }
         catch (JsonException)
         {
             // A body cut short by a node going away reads as broken JSON: send again (bounded like any retry).
-            return (null, "invalid-json", true);
+            return (null, "invalid-json", true, null);
         }
     }
 

@@ -175,9 +175,25 @@ internal sealed class WsAgent(HttpMessageInvoker invoker, Uri wsBase, MixOptions
             case "error":
                 var code = root.TryGetProperty("code", out var c) ? c.GetString() ?? "none" : "none";
                 stats.Errors.Add("ws:error-" + code);
-                if (code == "session-busy")
+                if (code is "session-busy" or "rate-limited")
                 {
-                    await pacing.Backoff(0, ct).ConfigureAwait(false);
+                    // Nothing was counted: the same user_message again after the wait (rate-limited names it), bounded.
+                    if (state.Retries >= options.Retries)
+                    {
+                        return "failed:error-" + code;
+                    }
+
+                    state.Retries++;
+                    stats.Retry();
+                    if (code == "rate-limited" && root.TryGetProperty("retry_after", out var after) && after.TryGetInt32(out var seconds))
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 60)), ct).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await pacing.Backoff(state.Retries - 1, ct).ConfigureAwait(false);
+                    }
+
                     await SendUserMessageAsync(socket, plan, state).ConfigureAwait(false);
                 }
 
