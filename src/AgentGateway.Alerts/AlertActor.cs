@@ -27,6 +27,7 @@ public sealed class AlertActor : Actor
     private readonly ILogger _logger;
     private readonly Action<Func<AlertActor, ValueTask>> _post;
     private readonly CancellationToken _shutdown;
+    private readonly string _node;
 
     private readonly Dictionary<string, AlertRecord> _records = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
@@ -45,8 +46,10 @@ public sealed class AlertActor : Actor
         IAlertObserver observer,
         ILogger logger,
         Action<Func<AlertActor, ValueTask>> post,
-        CancellationToken shutdown)
+        CancellationToken shutdown,
+        string node)
     {
+        _node = node;
         _options = options;
         _store = store;
         _sinks = sinks;
@@ -60,7 +63,11 @@ public sealed class AlertActor : Actor
     /// <summary>Stays active while anything is undelivered: its retry timer lives here.</summary>
     public override bool CanDeactivate => !_records.Values.Any(static r => r.IsPending);
 
-    /// <summary>Loads what the outbox holds: the recent alerts (for the admin view) and every pending one, due now.</summary>
+    /// <summary>
+    /// Loads what the outbox holds: the recent alerts (for the admin view) and every pending one this node delivers
+    /// (its own, and unowned ones), due now. Another node's pending alerts stay with it: they are adopted only once
+    /// that node is gone (<see cref="AdoptAsync"/>).
+    /// </summary>
     public override async ValueTask OnActivateAsync(CancellationToken cancellationToken)
     {
         _timer = _time.CreateTimer(static state => ((AlertActor)state!)._post(static a => a.OnTimerAsync()), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -68,9 +75,14 @@ public sealed class AlertActor : Actor
         {
             var now = _time.GetUtcNow();
             var recent = await _store.ListRecentAsync(_options.RecentLimit, cancellationToken).ConfigureAwait(false);
-            var pending = await _store.ListPendingAsync(cancellationToken).ConfigureAwait(false);
+            var pending = (await _store.ListPendingAsync(cancellationToken).ConfigureAwait(false)).Where(Owned).ToList();
             foreach (var record in recent.Reverse().Concat(pending).DistinctBy(static r => r.Alert.MessageId))
             {
+                if (record.IsPending && !Owned(record))
+                {
+                    continue;
+                }
+
                 foreach (var delivery in record.Deliveries.Where(static d => d.DeliveredAt is null))
                 {
                     delivery.NextAttemptAt = now;
@@ -115,24 +127,112 @@ public sealed class AlertActor : Actor
             return;
         }
 
+        if (await TryStoreAsync(alert, now).ConfigureAwait(false))
+        {
+            ScheduleBatch(now);
+        }
+    }
+
+    /// <summary>
+    /// Takes over the undelivered alerts of nodes that are gone: each is moved to this node with a conditional write
+    /// (of two nodes adopting one alert, one wins), then published with the next batch. Returns how many were adopted.
+    /// </summary>
+    internal async ValueTask<int> AdoptAsync(IReadOnlyCollection<string> deadNodes)
+    {
+        var now = _time.GetUtcNow();
+        var adopted = 0;
+        foreach (var record in await _store.ListPendingAsync(_shutdown).ConfigureAwait(false))
+        {
+            if (record.Node is not { } from || !deadNodes.Contains(from)
+                || !await _store.TryTransferAsync(record.Alert.MessageId, from, _node, _shutdown).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            record.Node = _node;
+            foreach (var delivery in record.Deliveries.Where(static d => d.DeliveredAt is null))
+            {
+                delivery.NextAttemptAt = now;
+            }
+
+            _records.Remove(record.Alert.MessageId);
+            Keep(record);
+            adopted++;
+        }
+
+        if (adopted > 0)
+        {
+            AlertLog.Adopted(_logger, adopted, string.Join(", ", deadNodes));
+            Flush();
+        }
+
+        return adopted;
+    }
+
+    /// <summary>
+    /// Raises the alerts of trips that have none in the outbox (their node crashed between writing the trip and storing
+    /// its alert): stored only if absent, so an alert raised elsewhere meanwhile is not raised twice. No rate limit:
+    /// each is a trip nobody was told of. Returns how many were raised.
+    /// </summary>
+    internal async ValueTask<int> ReconcileAsync(IReadOnlyList<Alert> alerts)
+    {
+        var now = _time.GetUtcNow();
+        var raised = 0;
+        foreach (var alert in alerts)
+        {
+            if (_records.ContainsKey(alert.MessageId) || _seen.Contains(alert.MessageId))
+            {
+                continue;
+            }
+
+            Remember(alert.MessageId);
+            if (await TryStoreAsync(alert, now).ConfigureAwait(false))
+            {
+                raised++;
+            }
+        }
+
+        if (raised > 0)
+        {
+            AlertLog.Reconciled(_logger, raised);
+            ScheduleBatch(now);
+        }
+
+        return raised;
+    }
+
+    /// <summary>Stores a new alert as this node's (unless another node stored it first) and keeps it for publishing.</summary>
+    private async ValueTask<bool> TryStoreAsync(Alert alert, DateTimeOffset now)
+    {
         var record = new AlertRecord
         {
             Alert = alert,
             StoredAt = now,
+            Node = _node,
             Deliveries = _sinks.Select(s => new SinkDelivery { Sink = s.Name, NextAttemptAt = now }).ToList(),
         };
         try
         {
-            await _store.PutAsync(record, _shutdown).ConfigureAwait(false);
+            if (!await _store.TryAddAsync(record, _shutdown).ConfigureAwait(false))
+            {
+                // Another node raised it first (the same trip seen twice, or a reconcile racing the raise): it delivers.
+                Suppress(alert, "duplicate");
+                return false;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Better an alert published without an outbox entry than no alert.
-            AlertLog.StoreFailed(_logger, id, ex);
+            AlertLog.StoreFailed(_logger, alert.MessageId, ex);
         }
 
         Keep(record);
         _observer.Raised(alert.Kind);
+        return true;
+    }
+
+    private void ScheduleBatch(DateTimeOffset now)
+    {
         if (_options.BatchWindow <= TimeSpan.Zero || ++_batched >= _options.MaxBatchSize)
         {
             Flush();
@@ -142,6 +242,8 @@ public sealed class AlertActor : Actor
             ArmAt(now + _options.BatchWindow, now);
         }
     }
+
+    private bool Owned(AlertRecord record) => record.Node is null || string.Equals(record.Node, _node, StringComparison.Ordinal);
 
     /// <summary>The alerts in memory, newest first, with each sink's delivery.</summary>
     internal IReadOnlyList<AlertView> Snapshot() => _records.Values

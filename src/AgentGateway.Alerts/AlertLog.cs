@@ -22,4 +22,10 @@ internal static partial class AlertLog
 
     [LoggerMessage(315, LogLevel.Error, "The alert outbox could not be read; alerts still pending in it are not delivered until the next start")]
     public static partial void RecoveryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(316, LogLevel.Warning, "Adopted {Count} undelivered alert(s) of node(s) no longer alive: {Nodes}")]
+    public static partial void Adopted(ILogger logger, int count, string nodes);
+
+    [LoggerMessage(317, LogLevel.Warning, "Raised {Count} alert(s) for trips that had none in the outbox (a node stopped between the trip and its alert)")]
+    public static partial void Reconciled(ILogger logger, int count);
 }

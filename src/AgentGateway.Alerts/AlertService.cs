@@ -33,18 +33,22 @@ public sealed class AlertService : ISessionEventSink, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         var sinkList = sinks.ToList();
-        _composer = new AlertComposer(node ?? AlertComposer.ThisNode);
+        Node = node ?? AlertComposer.ThisNode;
+        _composer = new AlertComposer(Node);
         _observer = observer ?? NullAlertObserver.Instance;
         _logger = loggers.CreateLogger<AlertService>();
         var shutdown = _shutdown.Token;
         var actorLogger = loggers.CreateLogger<AlertActor>();
         _host = new ActorHost<string, AlertActor>(
-            _ => new AlertActor(options, store, sinkList, time, _observer, actorLogger, Post, shutdown),
+            _ => new AlertActor(options, store, sinkList, time, _observer, actorLogger, Post, shutdown, Node),
             new ActorHostOptions { MailboxCapacity = 100_000, IdleTimeout = TimeSpan.FromHours(1), CollectionInterval = TimeSpan.FromHours(1) },
             time,
             loggers.CreateLogger<ActorHost<string, AlertActor>>());
         Sinks = sinkList.Select(static s => s.Name).ToArray();
     }
+
+    /// <summary>This node's id: named in every alert's body, and the owner of the alerts it raises or adopts.</summary>
+    public string Node { get; }
 
     /// <summary>The configured sinks' names.</summary>
     public IReadOnlyList<string> Sinks { get; }
@@ -80,6 +84,17 @@ public sealed class AlertService : ISessionEventSink, IAsyncDisposable
     /// <summary>Activates the actor, which loads the outbox and starts delivering what is pending; completes when it has read it.</summary>
     public Task RecoverAsync(CancellationToken cancellationToken = default) =>
         _host.AskAsync(ActorKey, 0, static (_, _, _) => ValueTask.FromResult(0), cancellationToken);
+
+    /// <summary>Takes over the undelivered alerts of <paramref name="deadNodes"/> (see <see cref="AlertActor.AdoptAsync"/>); how many.</summary>
+    public Task<int> AdoptAsync(IReadOnlyCollection<string> deadNodes, CancellationToken cancellationToken = default) =>
+        _host.AskAsync(ActorKey, deadNodes, static (actor, nodes, _) => actor.AdoptAsync(nodes), cancellationToken);
+
+    /// <summary>Raises the alerts of these trips unless the outbox has them already (see <see cref="AlertActor.ReconcileAsync"/>); how many.</summary>
+    public Task<int> ReconcileTripsAsync(IEnumerable<SessionTripped> trips, CancellationToken cancellationToken = default)
+    {
+        var alerts = trips.Select(_composer.SessionTripped).ToList();
+        return _host.AskAsync(ActorKey, alerts, static (actor, a, _) => actor.ReconcileAsync(a), cancellationToken);
+    }
 
     /// <summary>Recent alerts (newest first) with each sink's delivery.</summary>
     public Task<IReadOnlyList<AlertView>> ListAsync(CancellationToken cancellationToken = default) =>

@@ -1,5 +1,6 @@
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Auth;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Hosting;
 
@@ -13,6 +14,7 @@ builder.AddModelProviders();
 builder.AddModelBreakers();
 builder.AddAlerts();
 builder.AddChatSockets();
+builder.AddCluster();
 
 var app = builder.Build();
 app.UseGatewayDefaults();
@@ -22,6 +24,7 @@ app.MapAdminApi();
 app.MapChatSockets();
 app.MapChatPage();
 app.MapNodeAdminApi();
+app.MapClusterAdminApi();
 app.MapAlertsAdminApi();
 app.MapDashboard();
 return app.RunGateway();

@@ -11,6 +11,12 @@ namespace AgentGateway.Actors.Breakers;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Shared and per node: the state (closed, open, half-open, isolated), the break, the open count and the half-open
+/// probe slots are stored and shared by every node; the sampling window and consecutive failures are this node's own,
+/// stored only with a change of state. So a breaker that opens on one node is open on all (each rereads the store on
+/// a timer), probes are bounded across the cluster, and a closed breaker costs no write per call.
+/// </para>
+/// <para>
 /// Each method runs as one turn. A write that loses an optimistic-concurrency race (another node changed the same
 /// breaker) reloads the stored state and applies the change again inside the same turn.
 /// </para>
@@ -55,8 +61,9 @@ public sealed class BreakerActor(
             var permit = _breaker.TryAcquire(now);
             var transitions = _breaker.DrainTransitions();
 
-            // A probe slot is not stored (probes die with the process); only a change of state is.
-            if (transitions.Count == 0 || await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
+            // A change of state is stored, and so is a probe slot: every node sharing the breaker sees the probes out,
+            // so their number is bounded across the cluster. A closed-state permit changes nothing stored.
+            if ((transitions.Count == 0 && !permit.IsProbe) || await TryWriteAsync(now, cancellationToken).ConfigureAwait(false))
             {
                 Publish();
                 Announce(transitions);
@@ -73,7 +80,17 @@ public sealed class BreakerActor(
     /// <summary>Counts an admitted call's outcome (one-way).</summary>
     public async ValueTask ReportAsync(BreakerReport report)
     {
-        await RefreshIfStaleAsync(CancellationToken.None).ConfigureAwait(false);
+        if (report.IsProbe)
+        {
+            // Another node may hold the probe's slot in a state this node has not read yet: probes are rare (a few
+            // per break), so each reads the store first.
+            await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await RefreshIfStaleAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         var outcome = BreakerClassifier.FromStatus(report.StatusCode);
         var permit = _breaker.PermitFor(report.Epoch - _epochOffset, report.Ticket, report.IsProbe);
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
@@ -82,7 +99,11 @@ public sealed class BreakerActor(
             var recorded = _breaker.OnOutcome(permit, outcome, report.Duration, now);
             var transitions = _breaker.DrainTransitions();
             var counted = recorded is RecordedOutcome.Success or RecordedOutcome.Failure or RecordedOutcome.SlowCall;
-            if ((!counted && transitions.Count == 0) || await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
+            // Only what every node must agree on is written: a change of state, and a probe's outcome (it frees its stored
+            // slot, even an ignored client error). A closed-state outcome only moves this node's sampling window: writing
+            // every call would make one item per model the hottest, most contended key of a cluster.
+            var changed = transitions.Count > 0 || (report.IsProbe && recorded != RecordedOutcome.Stale);
+            if (!changed || await TryWriteAsync(now, CancellationToken.None).ConfigureAwait(false))
             {
                 Publish();
                 Announce(transitions);
@@ -91,9 +112,15 @@ public sealed class BreakerActor(
 
             await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
 
-            // The reload started a new generation. A closed-state call still counts if the stored breaker is closed;
-            // a probe's slot did not survive (slots are not stored), and an uncounted outcome stays uncounted.
-            if (report.IsProbe || !counted || _breaker.Status != BreakerStatus.Closed)
+            // The reload started a new generation. A probe is applied again by its ticket (its slot is stored, unless
+            // the breaker moved on meanwhile: then the outcome is stale). A closed-state call still counts if the stored
+            // breaker is closed; an uncounted outcome stays uncounted.
+            if (report.IsProbe)
+            {
+                continue;
+            }
+
+            if (!counted || _breaker.Status != BreakerStatus.Closed)
             {
                 Publish();
                 return;
@@ -103,6 +130,18 @@ public sealed class BreakerActor(
         }
 
         throw new BreakerConflictException(Model, MaxWriteAttempts);
+    }
+
+    /// <summary>
+    /// Rereads the stored breaker and publishes it to the node's view, so a state another node wrote (an open, an
+    /// operator's isolate) reaches this node's callers without waiting for a conflict. Announces nothing: the node that
+    /// wrote the change announced it. True when the stored state differed from what this node held.
+    /// </summary>
+    public async ValueTask<bool> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var changed = await ReloadAsync(cancellationToken).ConfigureAwait(false);
+        Publish();
+        return changed;
     }
 
     public async ValueTask<BreakerInfo> GetAsync(CancellationToken cancellationToken)

@@ -119,6 +119,17 @@ public sealed class ModelBreakers : IModelBreakers, IAsyncDisposable
         return all;
     }
 
+    /// <summary>
+    /// Every breaker rereads its stored state (see <see cref="BreakerActor.RefreshAsync"/>); how many had changed. Run
+    /// on a timer when several nodes share the store, it bounds how long a node acts on another's stale breaker.
+    /// </summary>
+    public async Task<int> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var changed = await Task.WhenAll(_models.Select(m => _host.AskAsync(m, 0, static (actor, _, ct) => actor.RefreshAsync(ct), cancellationToken)))
+            .ConfigureAwait(false);
+        return changed.Count(static c => c);
+    }
+
     public Task<BreakerInfo?> GetAsync(string model, CancellationToken cancellationToken)
         => AskAsync(model, static (actor, ct) => actor.GetAsync(ct), cancellationToken);
 

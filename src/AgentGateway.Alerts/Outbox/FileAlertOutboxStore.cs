@@ -50,6 +50,27 @@ public sealed class FileAlertOutboxStore : IAlertOutboxStore
         }
     }
 
+    public async Task<bool> TryAddAsync(AlertRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The only writer of the directory is this store (one node), so the check and the write cannot interleave.
+            if (File.Exists(PathOf(record.Alert.MessageId)))
+            {
+                return false;
+            }
+
+            await WriteAsync(record, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
     public async Task MarkDeliveredAsync(string messageId, string sink, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -9,6 +9,12 @@ public interface IAlertOutboxStore
     /// <summary>Stores the record (insert or replace: attempts and errors change on each failed attempt).</summary>
     Task PutAsync(AlertRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores the record only if no alert with its message id is stored yet (a conditional insert in a shared store:
+    /// of two nodes raising the same alert, one wins and delivers it). True when stored.
+    /// </summary>
+    Task<bool> TryAddAsync(AlertRecord record, CancellationToken cancellationToken = default);
+
     /// <summary>Marks one sink's delivery of the alert done.</summary>
     Task MarkDeliveredAsync(string messageId, string sink, DateTimeOffset at, CancellationToken cancellationToken = default);
 

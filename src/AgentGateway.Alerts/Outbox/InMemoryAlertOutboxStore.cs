@@ -14,6 +14,12 @@ public sealed class InMemoryAlertOutboxStore : IAlertOutboxStore
         return Task.CompletedTask;
     }
 
+    public Task<bool> TryAddAsync(AlertRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return Task.FromResult(_records.TryAdd(record.Alert.MessageId, record.Copy()));
+    }
+
     public Task MarkDeliveredAsync(string messageId, string sink, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         _records.AddOrUpdate(

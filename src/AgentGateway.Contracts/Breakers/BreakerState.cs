@@ -2,8 +2,9 @@ namespace AgentGateway.Contracts.Breakers;
 
 /// <summary>
 /// The durable form of one breaker (<see cref="IBreakerStore"/>), so it survives a restart. Only primitive fields
-/// and arrays, so it can take serializer attributes unchanged. Probes in flight are not kept: their calls die with
-/// the process.
+/// and arrays, so it can take serializer attributes unchanged. The half-open probes out are kept too, so every node
+/// sharing the store sees the same slots: the probes out across the cluster never exceed the configured maximum. A
+/// probe whose node died is freed by the probe timeout (it re-opens the breaker).
 /// </summary>
 /// <param name="Name">The key (e.g. the model id).</param>
 /// <param name="Version">Incremented by every write, for optimistic concurrency in a store.</param>
@@ -17,6 +18,9 @@ namespace AgentGateway.Contracts.Breakers;
 /// <param name="WindowSuccesses">Successes in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
 /// <param name="WindowFailures">Failures in each bucket, parallel to <paramref name="WindowBuckets"/>.</param>
 /// <param name="UpdatedAt">Time of the export.</param>
+/// <param name="ProbeTickets">While half-open: the tickets of the probes out (null or empty: none).</param>
+/// <param name="ProbeAcquiredAt">When each probe went out (UTC ticks), parallel to <paramref name="ProbeTickets"/>.</param>
+/// <param name="LastTicket">The last ticket handed out, so tickets stay unique across the nodes sharing the breaker.</param>
 public sealed record BreakerState(
     string Name,
     long Version,
@@ -29,4 +33,7 @@ public sealed record BreakerState(
     long[] WindowBuckets,
     int[] WindowSuccesses,
     int[] WindowFailures,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long[]? ProbeTickets = null,
+    long[]? ProbeAcquiredAt = null,
+    long LastTicket = 0);

@@ -138,7 +138,10 @@ public sealed class CircuitBreaker
 
         var recorded = BreakerClassifier.Classify(outcome, duration, _options.SlowCallThreshold);
         ExpireHungProbes(now);
-        if (permit.Epoch != _epoch)
+
+        // A probe is known by its ticket alone: slots are cleared on every change of state and restored by a load,
+        // so a ticket still in a slot belongs to this half-open period even if the state was reloaded since.
+        if (!permit.IsProbe && permit.Epoch != _epoch)
         {
             return RecordedOutcome.Stale;
         }
@@ -252,12 +255,15 @@ public sealed class CircuitBreaker
             buckets,
             successes,
             failures,
-            now);
+            now,
+            _probes.Count == 0 ? null : [.. _probes.Select(static p => p.Ticket)],
+            _probes.Count == 0 ? null : [.. _probes.Select(static p => p.AcquiredAt.UtcTicks)],
+            _lastTicket);
     }
 
     /// <summary>
-    /// Restores a stored state. Probes in flight are not stored, so a half-open breaker comes back with every slot
-    /// free; permits issued before the load are stale. The break is clamped to the current options.
+    /// Restores a stored state, with the probes out if half-open (whichever node took them); closed-state permits issued
+    /// before the load are stale, probes are known by their tickets. The break is clamped to the current options.
     /// </summary>
     public void Load(BreakerState state)
     {
@@ -276,6 +282,15 @@ public sealed class CircuitBreaker
         OpenCount = Math.Max(0, state.OpenCount);
         _behavior.Load(state.ConsecutiveFailures, state.WindowBuckets, state.WindowSuccesses, state.WindowFailures);
         _probes.Clear();
+        if (state.Status == BreakerStatus.HalfOpen && state.ProbeTickets is { } tickets && state.ProbeAcquiredAt is { } acquired)
+        {
+            for (var i = 0; i < tickets.Length && i < acquired.Length; i++)
+            {
+                _probes.Add((tickets[i], new DateTimeOffset(acquired[i], TimeSpan.Zero)));
+            }
+        }
+
+        _lastTicket = Math.Max(_lastTicket, state.LastTicket);
         _epoch++;
     }
 

@@ -3,6 +3,7 @@ using AgentGateway.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Dashboard;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public static class DashboardApi
                 services.GetRequiredService<TimeProvider>(),
                 services.GetService<SessionService>(),
                 services.GetService<ChatConversations>(),
+                services.GetService<ClusterMembership>(),
                 interval),
             LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -6,6 +6,7 @@ using AgentGateway.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Conversations;
 
 namespace AgentGateway.Silo.Dashboard;
@@ -31,6 +32,7 @@ public sealed class DashboardFeed(
     TimeProvider time,
     SessionService? sessions,
     ChatConversations? chats,
+    ClusterMembership? cluster,
     TimeSpan interval)
 {
     public const int MaxSessions = 200;
@@ -109,18 +111,24 @@ public sealed class DashboardFeed(
                 [.. a.Deliveries.Select(static d => new DashboardDelivery(d.Sink, d.Status, d.Attempts, d.LastError))]))
             .ToList();
 
-        var node = new DashboardNode(
-            AlertComposer.ThisNode,
+        // Every live node from the registry; this node's own counts are read now rather than at its last heartbeat.
+        var self = new DashboardNode(
+            cluster?.NodeId ?? alerts.Node,
             sessions?.Host.ActivationCount ?? 0,
             chats?.ConversationCount ?? 0,
             chats?.SocketCount ?? 0);
+        var nodes = cluster is null
+            ? [self]
+            : (await cluster.LiveNodesAsync(cancellationToken).ConfigureAwait(false))
+                .Select(n => n.NodeId == self.Node ? self : new DashboardNode(n.NodeId, n.SessionActivations, n.Conversations, n.Sockets))
+                .ToList();
 
         return new DashboardSnapshot(
             now,
             list,
             [.. breakerList.OrderBy(static b => b.Model, StringComparer.Ordinal)],
             recentAlerts,
-            [node],
+            nodes,
             new DashboardLimits(
                 MaxSessions,
                 firstPage.NextCursor is not null,

@@ -53,7 +53,8 @@ public static partial class AlertHostingExtensions
                 CreateSinks(sp, options),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILoggerFactory>(),
-                new CompositeAlertObserver(sp.GetServices<IAlertObserver>()));
+                new CompositeAlertObserver(sp.GetServices<IAlertObserver>()),
+                sp.GetService<Cluster.NodeIdentity>()?.Id);
         });
         services.AddSingleton<ISessionEventSink>(static sp => sp.GetRequiredService<AlertService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBreakerTransitionSink, AlertBreakerTransitionSink>());

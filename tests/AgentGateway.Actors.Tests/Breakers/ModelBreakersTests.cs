@@ -121,6 +121,43 @@ public sealed class ModelBreakersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcquireAsync_HalfOpen_ThreeNodesSharingTheStore_600Concurrent_ExactlyMaxProbesAcrossTheCluster()
+    {
+        var options = new BreakerOptions { HalfOpenMaxProbes = 2 };
+        ModelBreakers[] nodes = [NewNode(options), NewNode(options), NewNode(options), NewNode(options)];
+        await OpenAsync(nodes[0]);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        nodes[0].ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Open);
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var acquires = Enumerable.Range(0, 600).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            return await nodes[1 + (i % 3)].AcquireAsync(Haiku, CancellationToken.None);
+        })).ToArray();
+        start.SetResult();
+        var leases = await Task.WhenAll(acquires);
+
+        var probes = leases.Where(l => l.Allowed).ToArray();
+        probes.Length.ShouldBe(2);
+        probes.ShouldAllBe(l => l.IsProbe);
+        probes.Select(l => l.Ticket).Distinct().Count().ShouldBe(2);
+        StoredNow(Haiku)!.ProbeTickets!.Order().ShouldBe(probes.Select(l => l.Ticket).Order());
+
+        // A probe is known by its stored ticket, so its success counts whichever node took it (the third one here
+        // reports it), and closes the breaker for every node that rereads the store.
+        // The first node opened the breaker and has not read it since: it still holds it open, without the slot.
+        var reporter = nodes[0];
+        reporter.Report(probes[0], 200, Fast);
+        (await reporter.GetAsync(Haiku, CancellationToken.None))!.State.ShouldBe("closed");
+        foreach (var node in nodes)
+        {
+            await node.RefreshAsync(CancellationToken.None);
+            node.ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Closed);
+        }
+    }
+
+    [Fact]
     public async Task Restart_OpenBreaker_ComesBackOpenWithSameBreak()
     {
         var first = NewNode();
@@ -221,21 +258,41 @@ public sealed class ModelBreakersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Report_WriteConflict_ReloadsAndCountsAgain()
+    public async Task Report_ClosedStateOutcomes_CountInTheNodesOwnWindow_AndWriteNothing()
     {
         var a = NewNode();
         var b = NewNode();
         var leaseB = await b.AcquireAsync(Haiku, CancellationToken.None);
         var leaseA = await a.AcquireAsync(Haiku, CancellationToken.None);
+
         a.Report(leaseA, 500, Fast);
-        (await a.GetAsync(Haiku, CancellationToken.None))!.Version.ShouldBe(1);
+        b.Report(leaseB, 500, Fast);
 
-        b.Report(leaseB, 500, Fast); // b still holds version 0: its write loses, it reloads and counts again
+        var infoA = await a.GetAsync(Haiku, CancellationToken.None);
+        var infoB = await b.GetAsync(Haiku, CancellationToken.None);
+        infoA!.ConsecutiveFailures.ShouldBe(1);
+        infoB!.ConsecutiveFailures.ShouldBe(1);
+        infoA.Version.ShouldBe(0);
+        (await _store.ReadAsync(Haiku, CancellationToken.None)).ShouldBeNull();
+    }
 
-        var info = await b.GetAsync(Haiku, CancellationToken.None);
-        info!.Version.ShouldBe(2);
-        info.ConsecutiveFailures.ShouldBe(2);
-        (await _store.ReadAsync(Haiku, CancellationToken.None))!.ConsecutiveFailures.ShouldBe(2);
+    [Fact]
+    public async Task Report_OpeningFailure_WritesTheOpenWithTheWindow_AndEveryNodeSeesItAfterARefresh()
+    {
+        var a = NewNode();
+        var b = NewNode();
+        (await b.AcquireAsync(Haiku, CancellationToken.None)).Allowed.ShouldBeTrue();
+
+        await OpenAsync(a);
+
+        var stored = (await _store.ReadAsync(Haiku, CancellationToken.None))!;
+        stored.Status.ShouldBe(BreakerStatus.Open);
+        stored.Version.ShouldBe(1);
+        stored.ConsecutiveFailures.ShouldBe(5);
+        b.ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Closed);
+        (await b.RefreshAsync(CancellationToken.None)).ShouldBe(1);
+        b.ViewOf(Haiku)!.Status.ShouldBe(BreakerStatus.Open);
+        Synchronously(b.AcquireAsync(Haiku, CancellationToken.None)).Allowed.ShouldBeFalse();
     }
 
     [Fact]

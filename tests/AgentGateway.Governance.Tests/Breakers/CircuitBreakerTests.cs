@@ -522,7 +522,7 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
-    public void Load_HalfOpenWithProbeOut_ComesBackWithTheSlotFreeAndOldPermitsStale()
+    public void Load_HalfOpenWithProbeOut_TheSlotComesBackTaken_TheProbeStillReportsByItsTicket()
     {
         var breaker = NewBreaker();
         Fail(breaker, 5);
@@ -532,8 +532,31 @@ public sealed class CircuitBreakerTests
         breaker.Load(breaker.ToState(2, Now));
 
         breaker.Status.ShouldBe(BreakerStatus.HalfOpen);
-        Report(breaker, probe, BreakerOutcome.Success).ShouldBe(RecordedOutcome.Stale);
-        breaker.TryAcquire(Now).IsProbe.ShouldBeTrue();
+        breaker.TryAcquire(Now).Rejection.ShouldBe(BreakerRejection.HalfOpenBusy);
+        Report(breaker, probe, BreakerOutcome.Success).ShouldBe(RecordedOutcome.Success);
+        breaker.Status.ShouldBe(BreakerStatus.Closed);
+    }
+
+    [Fact]
+    public void Load_AnotherBreakerSharingTheState_SeesTheProbeOut_AndHandsOutNoSecond_UntilItTimesOut()
+    {
+        var first = NewBreaker();
+        Fail(first, 5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var probe = first.TryAcquire(Now);
+        probe.IsProbe.ShouldBeTrue();
+
+        // A second node loads what the first stored: the one slot is taken, and its next ticket is a new one.
+        var second = NewBreaker();
+        second.Load(first.ToState(2, Now));
+        second.TryAcquire(Now).Rejection.ShouldBe(BreakerRejection.HalfOpenBusy);
+        second.Snapshot(Now).ProbesInFlight.ShouldBe(1);
+
+        // The first node died with its probe: the probe timeout (the slow-call threshold, 10 s) re-opens the breaker.
+        _time.Advance(TimeSpan.FromSeconds(10) + TimeSpan.FromTicks(1));
+        second.TryAcquire(Now).Rejection.ShouldBe(BreakerRejection.Open);
+        second.DrainTransitions().Last().Reason.ShouldBe(BreakerTransitionReason.ProbeTimedOut);
+        second.ToState(3, Now).LastTicket.ShouldBe(probe.Ticket);
     }
 
     [Fact]
