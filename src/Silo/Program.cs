@@ -9,6 +9,7 @@ using AgentGateway.Silo.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGatewayDefaults();
 builder.AddGatewayAuth();
+builder.AddDurableStorage();
 builder.AddSessionGovernance();
 builder.AddModelProviders();
 builder.AddModelBreakers();

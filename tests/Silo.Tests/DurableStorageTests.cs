@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using AgentGateway.Silo.Tests.Infrastructure;
+using AgentGateway.Storage.DynamoDb;
+using AgentGateway.TestSupport.Servers;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentGateway.Silo.Tests;
+
+/// <summary>
+/// <c>Storage:Provider=DynamoDb</c>: nodes keep their state in DynamoDB tables (dynalite here), so a session governed
+/// on one node is the same session on another; a provider the node does not know stops its start.
+/// </summary>
+public sealed class DurableStorageTests : IAsyncLifetime
+{
+    private DynaliteServer _dynalite = null!;
+
+    public async Task InitializeAsync() => _dynalite = await DynaliteServer.StartAsync();
+
+    public async Task DisposeAsync() => await _dynalite.DisposeAsync();
+
+    [Fact]
+    public async Task TwoNodesOnDynamoDb_FirstMakesTablesAndServes_SecondSeesTheSession()
+    {
+        var prefix = DynaliteServer.NewTablePrefix();
+        var settings = new Dictionary<string, string>(GatewayFixture.SharedSettings)
+        {
+            ["Storage:Provider"] = "dynamodb",
+            ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
+            ["DynamoDb:TablePrefix"] = prefix,
+        };
+        await using var first = new OwnNode(settings);
+        await using var second = new OwnNode(settings);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent(Chat.Request("haiku", [Chat.User("Say hello.")]).ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Session-Id", "durable-1");
+        using var response = await first.Http.SendAsync(request);
+        var seen = await second.GetSessionAsync("durable-1");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        ((string?)seen["status"]).ShouldBe("active");
+        ((int)seen["loopCount"]!).ShouldBe(1);
+        ((long)seen["modelCalls"]!).ShouldBe(1);
+        var options = new DynamoDbOptions { ServiceUrl = _dynalite.ServiceUrl, TablePrefix = prefix };
+        using var client = DynamoDbClientFactory.Create(options, NullLogger.Instance);
+        var tables = (await client.ListTablesAsync(new ListTablesRequest())).TableNames.Where(t => t.StartsWith(prefix, StringComparison.Ordinal));
+        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.NodesTable, options.SessionsTable]);
+        using var listed = await second.Http.GetAsync("/admin/sessions?status=active");
+        var ids = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["sessions"]!.AsArray().Select(s => (string?)s!["sessionId"]);
+        ids.ShouldBe(["durable-1"]);
+    }
+
+    [Fact]
+    public async Task TwoNodesOnDynamoDb_RunawayToolLoopAlternatingNodes_FiveModelCallsThenLoopLimit()
+    {
+        var settings = new Dictionary<string, string>(GatewayFixture.SharedSettings)
+        {
+            ["Storage:Provider"] = "DynamoDb",
+            ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
+            ["DynamoDb:TablePrefix"] = DynaliteServer.NewTablePrefix(),
+        };
+        await using var first = new OwnNode(settings);
+        await using var second = new OwnNode(settings);
+        List<JsonNode> history = [Chat.User("[[sim:loop]] Find the cheapest flight to Lisbon.")];
+
+        var turns = new List<(string? Route, string? Trip, string? LoopCount)>();
+        for (var call = 0; call < 7; call++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent(Chat.Request("haiku", history, tools: true).ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Session-Id", "runaway-1");
+            using var response = await (call % 2 == 0 ? first : second).Http.SendAsync(request);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            turns.Add((response.Header("X-Gateway-Route"), response.Header("X-Gateway-Trip"), response.Header("X-Gateway-Loop-Count")));
+            var message = (await response.ReadJsonAsync()).Message();
+            if (message["tool_calls"] is JsonArray calls)
+            {
+                history.Add(message.DeepClone());
+                history.AddRange(calls.Select(c => (JsonNode)Chat.Tool((string)c!["id"]!, "no flights found")));
+            }
+        }
+
+        turns.Take(5).ShouldBe([("primary", null, "1"), ("primary", null, "2"), ("primary", null, "3"), ("primary", null, "4"), ("primary", null, "5")]);
+        turns.Skip(5).ShouldAllBe(t => t.Route == "deterministic" && t.Trip == "loop_limit");
+        var session = await first.GetSessionAsync("runaway-1");
+        ((string?)session["status"]).ShouldBe("tripped");
+        ((long)session["modelCalls"]!).ShouldBe(5);
+    }
+
+    [Fact]
+    public async Task Start_UnknownStorageProvider_ExitsWithCode2AndTheError()
+    {
+        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { ["Storage:Provider"] = "Cassandra" });
+
+        exitCode.ShouldBe(2);
+        stderr.ShouldBe(["The gateway did not start: 1 configuration error(s).", "- Storage:Provider 'Cassandra' is unknown; known providers: InMemory, DynamoDb."]);
+    }
+
+    [Fact]
+    public async Task Start_DynamoDbWithBadPrefixAndTtl_ExitsWithCode2ListingBoth()
+    {
+        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "DynamoDb",
+            ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
+            ["DynamoDb:TablePrefix"] = "no spaces",
+            ["DynamoDb:AlertTimeToLive"] = "00:00:00",
+        });
+
+        exitCode.ShouldBe(2);
+        stderr.ShouldBe(
+        [
+            "The gateway did not start: 2 configuration error(s).",
+            "- DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 247 of them (was 'no spaces').",
+            "- DynamoDb:AlertTimeToLive must be positive (was 00:00:00).",
+        ]);
+    }
+
+    [Fact]
+    public async Task Start_DynamoDbTablesMissingAndCreateTablesOff_FailsNamingTheTables()
+    {
+        var prefix = DynaliteServer.NewTablePrefix();
+
+        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "DynamoDb",
+            ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
+            ["DynamoDb:TablePrefix"] = prefix,
+            ["DynamoDb:CreateTables"] = "false",
+        });
+
+        exitCode.ShouldNotBe(0);
+        string.Join('\n', stderr).ShouldContain($"'{prefix}sessions', '{prefix}breakers', '{prefix}alerts', '{prefix}nodes'");
+    }
+
+    /// <summary>Runs the built node (AgentGateway.Silo.dll beside the tests) with settings as environment variables until it exits.</summary>
+    private static async Task<(int ExitCode, string[] Stderr)> RunSiloAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AgentGateway.Silo.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["Alerts__OutboxDirectory"] = Path.Combine(Path.GetTempPath(), "gateway-test-outbox-" + Guid.NewGuid().ToString("N"));
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+            await stdout;
+            return (process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+}
