@@ -17,8 +17,9 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
 
     /// <summary>
     /// Failover bound: the requests in flight on the killed node when it dies fail (502 from nginx, a reset, a cut
-    /// stream, a closed socket) and are sent again by the agents. At 6 tasks a second of about a second each, a few
-    /// are in flight on any node at a time; 25 leaves room for each to be retried a few times. No task may fail.
+    /// stream, a closed socket) and are sent again by the agents. At 8 tasks a second, each model answer taking
+    /// 300 ms (a runaway task ~2 s), about ten tasks are under way at a time, a third of them on the killed node;
+    /// 25 leaves room for each of those to be resent a few times. No task may fail.
     /// </summary>
     private const int MaxErrorsDuringFailover = 25;
 
@@ -45,12 +46,12 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
         [
             "mix",
             "--url", cluster.Gateway.ToString().TrimEnd('/'),
-            "--rate", "6",
+            "--rate", "8",
             "--duration", "18s",
             "--concurrency", "64",
             "--transports", "rest=1,sse=1,ws=1",
             "--runaway-share", "0.3",
-            "--model-latency", "120",
+            "--model-latency", "300",
             "--max-loops", MaxLoops.ToString(CultureInfo.InvariantCulture),
             "--retries", "6",
             "--retry-delay", "250ms",
