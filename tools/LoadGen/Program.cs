@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentGateway.LoadGen;
+using AgentGateway.LoadGen.Mix;
 using AgentGateway.LoadGen.Rest;
 using AgentGateway.LoadGen.Ws;
 
@@ -35,7 +36,8 @@ try
     {
         "ws" => new WsMode(WsOptions.Read(options)),
         "rest" => new RestMode(RestOptions.Read(options)),
-        _ => throw new ArgumentException($"Unknown mode '{args[0]}' (ws, rest)."),
+        "mix" => new MixMode(MixOptions.Read(options)),
+        _ => throw new ArgumentException($"Unknown mode '{args[0]}' (ws, rest, mix)."),
     };
     reportPath = options.OptionalString("report");
     context = new RunContext(url, options.OptionalInt("node-pid"), Console.Error, options.Flag("quiet"));
@@ -82,7 +84,7 @@ if (reportPath is not null)
             os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
         },
-        arguments = args,
+        arguments = Redacted(args),
         result,
     };
     var json = JsonSerializer.Serialize(report, new JsonSerializerOptions
@@ -98,6 +100,10 @@ if (reportPath is not null)
 }
 
 return 0;
+
+// The report is shared; an API key given on the command line is not written into it.
+static string[] Redacted(string[] args) => [.. args.Select((a, i) =>
+    i > 0 && args[i - 1] == "--api-key" ? "***" : a.StartsWith("--api-key=", StringComparison.Ordinal) ? "--api-key=***" : a)];
 
 static bool IsLoopback(Uri url) =>
     url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
@@ -116,7 +122,8 @@ internal sealed class TimeSpanSecondsConverter : JsonConverter<TimeSpan>
 internal static class Help
 {
     public static string Text => string.Create(CultureInfo.InvariantCulture, $"""
-        agent-loadgen MODE [options]     load one gateway node on loopback; progress on stderr, report on stdout
+        agent-loadgen MODE [options]     load a gateway (a node, or a load balancer in front of nodes) on loopback;
+                                         progress on stderr, report on stdout
 
         common options
           --url URL              the node (loopback only)                         [http://127.0.0.1:5080]
@@ -147,6 +154,31 @@ internal static class Help
           --warmup-sessions W    sessions called once before the first reading    [500]
           --node-memory false    skip GET /admin/node?gc=true before and after (bytes per session)
           --session-prefix P     [lg-<random>]
+
+        mix   agent tasks at a steady rate over REST, SSE and WebSocket, each on a new session; a share are runaway
+              agents ([[sim:loop]]: answer every tool call until the gateway trips them). Failures on the wire
+              (refused, reset, 502/503/504/429, cut-short streams, closed sockets) are counted by kind and the same
+              request is sent again (a WebSocket reconnects), up to --retries times with a doubling pause (429/503
+              and a WebSocket rate-limited error: after the wait the gateway names). A resend continues the same task
+              for the gateway (same conversation), so it never resets a loop count.
+          --rate R               new tasks a second                               [5]
+          --duration D           how long tasks are started                        [30s]
+          --concurrency C        tasks under way at most (a due task waits)       [64]
+          --transports W         weights, e.g. rest=1,sse=1,ws=1 or ws=0          [rest=1,sse=1,ws=1]
+          --runaway-share S      share of runaway agents (0-1)                    [0.2]
+          --tool-share S         share of the other agents doing one tool round trip [0.5]
+          --model M              [haiku]   --api-key K  tenant key (Authorization: Bearer; never in the report)
+          --model-latency MS     each simulated model answer takes MS ([[sim:latency=MS]]): longer tasks, more in flight [0]
+          --max-loops N          the gateway's Governance:MaxLoops, to check runaway agents against [5]
+          --retries N            resends of one request after a failure           [5]
+          --retry-delay D        pause before the first resend, doubled each time (at most 32x) [200ms]
+          --request-timeout D    one request, or a socket's silence               [30s]
+          --task-timeout D       one task, retries included                       [90s]
+          --drain D              after --duration, wait this long for tasks under way, then cancel them [30s]
+          --session-prefix P     session ids are P-TRANSPORT-KIND-N (KIND r runaway, t tool, n plain) [mx-<random>]
+          --seed N               the transport and kind draws                     [random]
+          The report lists every runaway task with the model answers it got before the trip (max must stay at or
+          below --max-loops), every session that tripped, errors by kind and latency per transport.
 
         table REPORT.json...     a Markdown table, one row per ws report (benchmarks/ws/run.sh)
 

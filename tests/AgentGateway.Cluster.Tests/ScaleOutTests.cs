@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AgentGateway.TestSupport;
+using Xunit.Abstractions;
+
+namespace AgentGateway.Cluster.Tests;
+
+/// <summary>
+/// Three nodes behind nginx with their state in DynamoDB (dynalite), load from <c>agent-loadgen mix</c> over REST,
+/// SSE and WebSocket with runaway agents among normal ones, and one node killed (SIGKILL) in the middle of it.
+/// </summary>
+public sealed partial class ScaleOutTests(ITestOutputHelper output)
+{
+    private const int MaxLoops = 5;
+
+    /// <summary>
+    /// Failover bound: the requests in flight on the killed node when it dies fail (502 from nginx, a reset, a cut
+    /// stream, a closed socket) and are sent again by the agents. At 8 tasks a second, each model answer taking
+    /// 300 ms (a runaway task ~2 s), about ten tasks are under way at a time, a third of them on the killed node;
+    /// 25 leaves room for each of those to be resent a few times. No task may fail.
+    /// </summary>
+    private const int MaxErrorsDuringFailover = 25;
+
+    [Fact]
+    public async Task Runaway_agents_stay_within_the_loop_limit_and_alert_once_while_a_node_dies()
+    {
+        await using var cluster = await LocalCluster.StartAsync(nodes: 3, MaxLoops);
+        try
+        {
+            await RunAsync(cluster);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Logs());
+            throw;
+        }
+    }
+
+    private async Task RunAsync(LocalCluster cluster)
+    {
+        var report = Path.Combine(cluster.Root, "mix.json");
+        var prefix = "scale-" + Guid.NewGuid().ToString("N")[..8];
+        await using var load = LoadGenProcess.Start(cluster.LoadGenDll,
+        [
+            "mix",
+            "--url", cluster.Gateway.ToString().TrimEnd('/'),
+            "--rate", "8",
+            "--duration", "18s",
+            "--concurrency", "64",
+            "--transports", "rest=1,sse=1,ws=1",
+            "--runaway-share", "0.3",
+            "--model-latency", "300",
+            "--max-loops", MaxLoops.ToString(CultureInfo.InvariantCulture),
+            "--retries", "6",
+            "--retry-delay", "250ms",
+            "--drain", "25s",
+            "--session-prefix", prefix,
+            "--seed", "20261122",
+            "--report", report,
+        ]);
+
+        // Mid-run, once tasks are being completed through every node: node 2 crashes.
+        await load.WhenTasksDone(25).WaitAsync(TimeSpan.FromSeconds(30));
+        await cluster.KillNodeAsync(1);
+        output.WriteLine($"killed node2 (port {cluster.NodePorts[1]}) after 25 tasks were done");
+
+        var exit = await load.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine(load.Output);
+        exit.ShouldBe(0, load.Output);
+
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(report));
+        var result = document.RootElement.GetProperty("result");
+        var runaway = result.GetProperty("runaway");
+        var tripped = result.GetProperty("trippedSessions").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        var runawayTasks = result.GetProperty("runawayTasks").EnumerateArray().ToArray();
+        var errors = result.GetProperty("errors").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        var outcomes = result.GetProperty("outcomes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        output.WriteLine($"tasks {result.GetProperty("tasksFinished")}, failed {result.GetProperty("tasksFailed")}, runaway {runaway.GetProperty("tasks")}, tripped {tripped.Length}, errors {errors.Values.Sum()} ({string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}"))}), retries {result.GetProperty("retries")}");
+
+        // 1. No runaway agent got more model answers than the loop limit, even those whose node died under them.
+        runawayTasks.Length.ShouldBeGreaterThan(10);
+        foreach (var task in runawayTasks)
+        {
+            task.GetProperty("modelAnswers").GetInt32().ShouldBeLessThanOrEqualTo(MaxLoops, task.ToString());
+        }
+
+        runaway.GetProperty("maxModelAnswers").GetInt32().ShouldBeLessThanOrEqualTo(MaxLoops);
+        runaway.GetProperty("overLimit").GetInt32().ShouldBe(0);
+
+        // 2. Every runaway agent was stopped by a trip; no normal agent was.
+        runawayTasks.Where(t => t.GetProperty("outcome").GetString() != "tripped").ShouldBeEmpty();
+        outcomes.Keys.Where(k => k.StartsWith("normal:", StringComparison.Ordinal) && k != "normal:ok").ShouldBeEmpty(string.Join(", ", outcomes));
+
+        // 3. Failover cost errors, all counted, all absorbed by resends: no task failed.
+        result.GetProperty("tasksFailed").GetInt64().ShouldBe(0);
+        errors.Values.Sum().ShouldBeLessThanOrEqualTo(MaxErrorsDuringFailover, string.Join(", ", errors));
+
+        // 4. Every trip the clients saw is in the durable state, read on a node that survived.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var survivor = cluster.NodeUrl(0);
+        foreach (var id in tripped)
+        {
+            var session = await GetSessionAsync(http, survivor, id);
+            session.ShouldNotBeNull($"session {id} is not stored");
+            session.Value.GetProperty("status").GetString().ShouldBe("tripped", $"session {id}: {session}");
+        }
+
+        // 5. Each tripped session raised exactly one alert, delivered to the webhook (by its node, or by the node that
+        //    adopted a dead node's undelivered alerts).
+        await cluster.Webhook.WhenReceived(received => tripped.All(id => received.Any(r => MentionsSession(r, id))))
+            .WaitAsync(TimeSpan.FromSeconds(40));
+        AssertOneAlertEach(cluster.Webhook.Received, tripped);
+
+        // 6. The killed node, started again on the same data, sees the sessions it served before it died.
+        var servedByKilled = SessionsServedBy(await File.ReadAllTextAsync(cluster.AccessLog), cluster.NodePorts[1], prefix);
+        output.WriteLine($"node2 served {servedByKilled.Count} sessions before it was killed");
+        servedByKilled.ShouldNotBeEmpty();
+        await cluster.StartNodeAsync(1);
+        var restarted = cluster.NodeUrl(1);
+        foreach (var id in servedByKilled)
+        {
+            var again = await GetSessionAsync(http, restarted, id);
+            again.ShouldNotBeNull($"the restarted node does not see session {id}");
+            var elsewhere = await GetSessionAsync(http, survivor, id);
+            again.Value.GetProperty("status").GetString().ShouldBe(elsewhere!.Value.GetProperty("status").GetString(), id);
+            again.Value.GetProperty("loopCount").GetInt32().ShouldBe(elsewhere.Value.GetProperty("loopCount").GetInt32(), id);
+            if (tripped.Contains(id))
+            {
+                again.Value.GetProperty("status").GetString().ShouldBe("tripped", id);
+            }
+        }
+
+        // The restarted node re-published nothing that was already delivered (an alert it had stored is sent once).
+        AssertOneAlertEach(cluster.Webhook.Received, tripped);
+    }
+
+    private static async Task<JsonElement?> GetSessionAsync(HttpClient http, Uri node, string id)
+    {
+        using var response = await http.GetAsync(new Uri(node, "/admin/sessions/" + Uri.EscapeDataString(id)));
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    private static void AssertOneAlertEach(IReadOnlyList<ReceivedRequest> received, IEnumerable<string> tripped)
+    {
+        foreach (var id in tripped)
+        {
+            var alerts = received.Where(r => MentionsSession(r, id)).ToList();
+            alerts.Count.ShouldBe(1, $"session {id}: {string.Join("\n", alerts.Select(a => a.Body))}");
+        }
+    }
+
+    /// <summary>A Slack alert whose text names the session: <c>CRITICAL: Session ID [id] terminated due to …</c>.</summary>
+    private static bool MentionsSession(ReceivedRequest request, string sessionId)
+    {
+        using var document = JsonDocument.Parse(request.Body);
+        return document.RootElement.TryGetProperty("text", out var text)
+            && text.GetString()!.Contains($"Session ID [{sessionId}]", StringComparison.Ordinal);
+    }
+
+    /// <summary>The sessions of this run that nginx's access log shows answered by the node on <paramref name="port"/>.</summary>
+    private static HashSet<string> SessionsServedBy(string accessLog, int port, string prefix)
+    {
+        var node = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
+        var sessions = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Match line in AccessLogLine().Matches(accessLog))
+        {
+            // After a failover $upstream_addr lists every node tried; the last one answered.
+            var answeredBy = line.Groups["node"].Value.Split(',', StringSplitOptions.TrimEntries)[^1];
+            var status = line.Groups["status"].Value;
+            var key = line.Groups["key"].Value;
+            if (answeredBy == node && status is "200" or "101" && key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                sessions.Add(key);
+            }
+        }
+
+        return sessions;
+    }
+
+    // deploy/nginx/nginx.conf's log format: ... "$request" $status $bytes rt=… urt=… node=$upstream_addr key="$session_key"
+    [GeneratedRegex("\" (?<status>\\d{3}) \\d+ rt=\\S+ urt=\\S+(?: \\S+)* node=(?<node>[^k]*?) key=\"(?<key>[^\"]*)\"", RegexOptions.Multiline)]
+    private static partial Regex AccessLogLine();
+}
