@@ -57,29 +57,53 @@ trap cleanup EXIT INT TERM
 
 machine_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
+# "name pid" of every process to account CPU to: the cluster's (from local-cluster.sh's PID files) or the embedded node.
+processes() {
+  if [ -n "$embedded_pid" ]; then echo "node $embedded_pid"; fi
+  for f in "$LOCAL_CLUSTER_DIR"/pids/*.pid; do
+    [ -e "$f" ] || continue
+    echo "$(basename "$f" .pid | sed 's/^node[0-9]*$/node/') $(awk '{ print $1 }' "$f")"
+  done
+}
+
+# CPU ticks (user + system) of each process group, with its direct children (nginx's workers): "name ticks" lines.
+process_ticks() {
+  processes | while read -r name pid; do
+    for p in "$pid" $(pgrep -P "$pid" || true); do
+      [ -r "/proc/$p/stat" ] && echo "$name $(awk '{ print $14 + $15 }' "/proc/$p/stat")"
+    done
+  done | awk '{ t[$1] += $2 } END { for (n in t) print n, t[n] }' | sort
+}
+
 # wrk at $1 for $DURATION after a warm-up; prints "rps p50_ms p99_ms non2xx errors cores" (cores: whole machine).
 measure() {
   local url=$1 name=$2
   timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$root/benchmarks/wrk/chat.lua" "$url" >/dev/null 2>&1 || true
   local c0 t0 c1 t1
+  process_ticks >"$out/$name.cpu0"
   c0=$(machine_cpu); t0=$(date +%s.%N)
   timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$root/benchmarks/wrk/chat.lua" "$url" >"$out/$name.wrk" 2>&1
   c1=$(machine_cpu); t1=$(date +%s.%N)
+  process_ticks >"$out/$name.cpu1"
+  # Cores each kind of process used during the run (nodes summed), e.g. "node 1.10 dynalite 0.62 redis 0.05 nginx 0.08".
+  join "$out/$name.cpu0" "$out/$name.cpu1" | awk -v hz="$(getconf CLK_TCK)" -v d="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+    '{ printf "%s%s %.2f", (NR > 1 ? " " : ""), $1, ($3 - $2) / hz / d } END { print "" }' >"$out/$name.cores"
   awk -v c="$(( c1 - c0 ))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" '/^RESULT/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-    printf "%.0f %.2f %.2f %d %d %.2f\n", r["rps"], r["p50_us"] / 1000, r["p99_us"] / 1000, r["non2xx"],
+    printf "%.0f %.2f %.2f %d %d %.2f", r["rps"], r["p50_us"] / 1000, r["p99_us"] / 1000, r["non2xx"],
       r["connect_err"] + r["read_err"] + r["write_err"] + r["timeouts"], c / hz / (t1 - t0) }' "$out/$name.wrk"
+  echo " $(tr ' ' '_' <"$out/$name.cores")"
 }
 
 row() { # name, then measure's fields
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" | tee -a "$out/table.md"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${8//_/ }" | tee -a "$out/table.md"
 }
 
 if [[ " $PARTS " == *" A "* ]]; then
   echo
   echo "== A. one node: embedded against durable (dynalite + Redis), $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  echo "| run | req/s | p50 ms | p99 ms | non-2xx | socket errors | machine cores busy |" | tee -a "$out/table.md"
-  echo "|---|---|---|---|---|---|---|" | tee -a "$out/table.md"
+  echo "| run | req/s | p50 ms | p99 ms | non-2xx | socket errors | machine cores busy | cores by process |" | tee -a "$out/table.md"
+  echo "|---|---|---|---|---|---|---|---|" | tee -a "$out/table.md"
   for round in $(seq 1 "$ROUNDS"); do
     port=$(free_port)
     (cd "$out/silo" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" Alerts__OutboxDirectory="$out/embedded-alerts" \
@@ -102,8 +126,8 @@ fi
 if [[ " $PARTS " == *" B "* ]]; then
   echo
   echo "== B. durable nodes behind nginx, wrk -t$THREADS -c$CONNECTIONS -d$DURATION at nginx"
-  echo "| nodes | req/s | p50 ms | p99 ms | non-2xx | socket errors | machine cores busy |" | tee -a "$out/table.md"
-  echo "|---|---|---|---|---|---|---|" | tee -a "$out/table.md"
+  echo "| nodes | req/s | p50 ms | p99 ms | non-2xx | socket errors | machine cores busy | cores by process |" | tee -a "$out/table.md"
+  echo "|---|---|---|---|---|---|---|---|" | tee -a "$out/table.md"
   for n in $NODE_COUNTS; do
     lb=$(free_port)
     LB_PORT=$lb "$root/deploy/local-cluster.sh" start "$n" >"$out/cluster-$n.start.log" 2>&1 \
