@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -99,16 +98,16 @@ public sealed class DurableStorageTests : IAsyncLifetime
     [Fact]
     public async Task Start_UnknownStorageProvider_ExitsWithCode2AndTheError()
     {
-        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { ["Storage:Provider"] = "Cassandra" });
+        var (exitCode, stderr) = await SiloProcess.RunUntilExitAsync(new Dictionary<string, string> { ["Storage:Provider"] = "Cassandra" });
 
         exitCode.ShouldBe(2);
-        stderr.ShouldBe(["The gateway did not start: 1 configuration error(s).", "- Storage:Provider 'Cassandra' is unknown; known providers: InMemory, DynamoDb."]);
+        stderr.ShouldBe(["The gateway did not start: 1 configuration error(s).", "  - Storage:Provider 'Cassandra' is unknown; known providers: InMemory, DynamoDb."]);
     }
 
     [Fact]
     public async Task Start_DynamoDbWithBadPrefixAndTtl_ExitsWithCode2ListingBoth()
     {
-        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
+        var (exitCode, stderr) = await SiloProcess.RunUntilExitAsync(new Dictionary<string, string>
         {
             ["Storage:Provider"] = "DynamoDb",
             ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
@@ -120,8 +119,8 @@ public sealed class DurableStorageTests : IAsyncLifetime
         stderr.ShouldBe(
         [
             "The gateway did not start: 2 configuration error(s).",
-            "- DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 247 of them (was 'no spaces').",
-            "- DynamoDb:AlertTimeToLive must be positive (was 00:00:00).",
+            "  - DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 247 of them (was 'no spaces').",
+            "  - DynamoDb:AlertTimeToLive must be positive (was 00:00:00).",
         ]);
     }
 
@@ -130,7 +129,7 @@ public sealed class DurableStorageTests : IAsyncLifetime
     {
         var prefix = DynaliteServer.NewTablePrefix();
 
-        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
+        var (exitCode, stderr) = await SiloProcess.RunUntilExitAsync(new Dictionary<string, string>
         {
             ["Storage:Provider"] = "DynamoDb",
             ["DynamoDb:ServiceUrl"] = _dynalite.ServiceUrl,
@@ -140,43 +139,5 @@ public sealed class DurableStorageTests : IAsyncLifetime
 
         exitCode.ShouldNotBe(0);
         string.Join('\n', stderr).ShouldContain($"'{prefix}sessions', '{prefix}breakers', '{prefix}alerts', '{prefix}nodes'");
-    }
-
-    /// <summary>Runs the built node (AgentGateway.Silo.dll beside the tests) with settings as environment variables until it exits.</summary>
-    private static async Task<(int ExitCode, string[] Stderr)> RunSiloAsync(IReadOnlyDictionary<string, string> settings)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AgentGateway.Silo.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        start.Environment["Alerts__OutboxDirectory"] = Path.Combine(Path.GetTempPath(), "gateway-test-outbox-" + Guid.NewGuid().ToString("N"));
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            await stdout;
-            return (process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
     }
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Hosting;
+using AgentGateway.Silo.Tests.Infrastructure;
 
 namespace AgentGateway.Silo.Tests;
 
@@ -29,7 +29,7 @@ public sealed class StartupValidationTests
     [InlineData("Redis:OperationTimeout", "00:00:00", "Redis:OperationTimeout must be positive and at most 30 s (was 00:00:00).")]
     public async Task Start_OneBadSetting_ExitsWithCode2AndTheError(string key, string value, string error)
     {
-        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string> { [key] = value });
+        var (exitCode, stderr) = await SiloProcess.RunUntilExitAsync(new Dictionary<string, string> { [key] = value });
 
         exitCode.ShouldBe(2);
         stderr.ShouldBe(["The gateway did not start: 1 configuration error(s).", "  - " + error]);
@@ -38,7 +38,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_SeveralBadSettings_ListsEveryErrorAndListensNowhere()
     {
-        var (exitCode, stderr) = await RunSiloAsync(new Dictionary<string, string>
+        var (exitCode, stderr) = await SiloProcess.RunUntilExitAsync(new Dictionary<string, string>
         {
             ["Governance:MaxLoops"] = "0",
             ["Gateway:MaxRequestBodyBytes"] = "1",
@@ -78,43 +78,4 @@ public sealed class StartupValidationTests
     [Fact]
     public void CompleteOptionsValidator_Defaults_Succeed()
         => new CompleteOptionsValidator<ActorHostOptions>("Actors").Validate(null, new ActorHostOptions()).Succeeded.ShouldBeTrue();
-
-    /// <summary>Runs the built node (AgentGateway.Silo.dll beside the tests) until it exits; 60 s at most.</summary>
-    private static async Task<(int ExitCode, string[] Stderr)> RunSiloAsync(IReadOnlyDictionary<string, string> settings)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AgentGateway.Silo.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            await stdout;
-            return (process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(line => line.StartsWith('-') ? "  " + line : line)
-                .ToArray());
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
 }
