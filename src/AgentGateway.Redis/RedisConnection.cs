@@ -101,13 +101,7 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Task<ConnectionMultiplexer>? connecting;
-        lock (_gate)
-        {
-            _disposed = true;
-            connecting = _connecting;
-            _connecting = null;
-        }
+        var connecting = TakeForDispose();
 
         if (connecting is { IsCompletedSuccessfully: true })
         {
@@ -131,16 +125,22 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>A synchronous stop (a host disposed without DisposeAsync): closes without waiting for commands.</summary>
-    public void Dispose()
+    /// <summary>Marks the connection disposed and takes the connection (or the attempt) out, once.</summary>
+    private Task<ConnectionMultiplexer>? TakeForDispose()
     {
-        Task<ConnectionMultiplexer>? connecting;
         lock (_gate)
         {
             _disposed = true;
-            connecting = _connecting;
+            var connecting = _connecting;
             _connecting = null;
+            return connecting;
         }
+    }
+
+    /// <summary>A synchronous stop (a host disposed without DisposeAsync): closes without waiting for commands.</summary>
+    public void Dispose()
+    {
+        var connecting = TakeForDispose();
 
         if (connecting is { IsCompletedSuccessfully: true })
         {
