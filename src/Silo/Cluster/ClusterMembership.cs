@@ -36,12 +36,10 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
     private readonly IServer _server;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Periodic _heartbeat;
+    private readonly Periodic _refresh;
     private ITimer? _heartbeatTimer;
     private ITimer? _refreshTimer;
-    private int _heartbeatRunning;
-    private int _refreshRunning;
-    private TaskCompletionSource _heartbeatDone = NewSignal();
-    private TaskCompletionSource _refreshDone = NewSignal();
 
     public ClusterMembership(
         INodeRegistry registry,
@@ -67,6 +65,8 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
         _catalog = catalog;
         _server = server;
         _logger = logger;
+        _heartbeat = new Periodic(HeartbeatOnceAsync, _stopping.Token);
+        _refresh = new Periodic(ct => RunLoggedAsync("breaker refresh", _breakers.RefreshAsync, 0, ct), _stopping.Token);
     }
 
     public string NodeId => _identity.Id;
@@ -74,20 +74,20 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
     public ClusterOptions Options => _options;
 
     /// <summary>Completes when the next heartbeat (timer or call) has finished, whatever its outcome.</summary>
-    public Task NextHeartbeat => Volatile.Read(ref _heartbeatDone).Task;
+    public Task NextHeartbeat => _heartbeat.Next;
 
     /// <summary>Completes when the next timed breaker refresh has finished, whatever its outcome.</summary>
-    public Task NextBreakerRefresh => Volatile.Read(ref _refreshDone).Task;
+    public Task NextBreakerRefresh => _refresh.Next;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
         _heartbeatTimer = _time.CreateTimer(
-            static state => ((ClusterMembership)state!).OnHeartbeatTimer(), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
+            static state => ((Periodic)state!).Tick(), _heartbeat, _options.HeartbeatInterval, _options.HeartbeatInterval);
         if (_options.BreakerRefreshInterval > TimeSpan.Zero)
         {
             _refreshTimer = _time.CreateTimer(
-                static state => ((ClusterMembership)state!).OnRefreshTimer(), this, _options.BreakerRefreshInterval, _options.BreakerRefreshInterval);
+                static state => ((Periodic)state!).Tick(), _refresh, _options.BreakerRefreshInterval, _options.BreakerRefreshInterval);
         }
     }
 
@@ -98,23 +98,7 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
-        StartupReconcile = Task.Run(async () =>
-        {
-            try
-            {
-                return await ReconcileTripsAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!_stopping.IsCancellationRequested)
-            {
-                RegistryFailed(_logger, "trip alert check at start", ex);
-                return 0;
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                // Stopped before it finished: the next start checks again.
-                return 0;
-            }
-        });
+        StartupReconcile = Task.Run(() => RunLoggedAsync("trip alert check at start", ReconcileTripsAsync, 0, _stopping.Token));
     }
 
     /// <summary>The check for trips without an alert that runs once the node has started.</summary>
@@ -159,7 +143,9 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
     /// One heartbeat: writes this node's record, then handles the nodes found dead (adopt their alerts, raise missing trip
     /// alerts, drop their records). Failures are logged, never thrown: the next heartbeat tries again.
     /// </summary>
-    public async Task HeartbeatAsync(CancellationToken cancellationToken)
+    public Task HeartbeatAsync(CancellationToken cancellationToken) => _heartbeat.RunAsync(cancellationToken);
+
+    private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -183,10 +169,6 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             RegistryFailed(_logger, "heartbeat", ex);
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _heartbeatDone, NewSignal()).TrySetResult();
         }
     }
 
@@ -230,53 +212,22 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
         _chats.SocketCount,
         now + _options.DeadAfter);
 
-    private void OnHeartbeatTimer()
+    /// <summary>A background step: a failure is logged (the next run tries again); a stop ends it quietly.</summary>
+    private async Task<T> RunLoggedAsync<T>(string step, Func<CancellationToken, Task<T>> work, T onFailure, CancellationToken stopping)
     {
-        if (Interlocked.Exchange(ref _heartbeatRunning, 1) == 1)
+        try
         {
-            return;
+            return await work(stopping).ConfigureAwait(false);
         }
-
-        _ = Task.Run(async () =>
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
-            try
-            {
-                await HeartbeatAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                Volatile.Write(ref _heartbeatRunning, 0);
-            }
-        });
-    }
-
-    private void OnRefreshTimer()
-    {
-        if (Interlocked.Exchange(ref _refreshRunning, 1) == 1)
-        {
-            return;
+            RegistryFailed(_logger, step, ex);
+            return onFailure;
         }
-
-        _ = Task.Run(async () =>
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
-            try
-            {
-                await _breakers.RefreshAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!_stopping.IsCancellationRequested)
-            {
-                RegistryFailed(_logger, "breaker refresh", ex);
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                // Stopping.
-            }
-            finally
-            {
-                Volatile.Write(ref _refreshRunning, 0);
-                Interlocked.Exchange(ref _refreshDone, NewSignal()).TrySetResult();
-            }
-        });
+            return onFailure;
+        }
     }
 
     private async Task StopTimersAsync()
@@ -297,7 +248,51 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
         }
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// One kind of work run on a timer: a tick starts a run in the background unless the last one is still going (a slow
+    /// store never piles runs up); every run, ticked or called, completes <see cref="Next"/>.
+    /// </summary>
+    private sealed class Periodic(Func<CancellationToken, Task> work, CancellationToken stopping)
+    {
+        private int _running;
+        private TaskCompletionSource _done = NewSignal();
+
+        public Task Next => Volatile.Read(ref _done).Task;
+
+        public void Tick()
+        {
+            if (Interlocked.Exchange(ref _running, 1) == 1)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunAsync(stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _running, 0);
+                }
+            });
+        }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await work(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _done, NewSignal()).TrySetResult();
+            }
+        }
+
+        private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     [LoggerMessage(600, LogLevel.Warning, "Cluster {Step} failed; the next heartbeat tries again")]
     private static partial void RegistryFailed(ILogger logger, string step, Exception exception);
