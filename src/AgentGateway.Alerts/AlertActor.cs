@@ -75,14 +75,13 @@ public sealed class AlertActor : Actor
         {
             var now = _time.GetUtcNow();
             var recent = await _store.ListRecentAsync(_options.RecentLimit, cancellationToken).ConfigureAwait(false);
-            var pending = (await _store.ListPendingAsync(cancellationToken).ConfigureAwait(false)).Where(Owned).ToList();
-            foreach (var record in recent.Reverse().Concat(pending).DistinctBy(static r => r.Alert.MessageId))
+            var pending = await _store.ListPendingAsync(cancellationToken).ConfigureAwait(false);
+            var kept = recent.Reverse().Concat(pending)
+                .DistinctBy(static r => r.Alert.MessageId)
+                .Where(r => !r.IsPending || Owned(r))
+                .ToList();
+            foreach (var record in kept)
             {
-                if (record.IsPending && !Owned(record))
-                {
-                    continue;
-                }
-
                 foreach (var delivery in record.Deliveries.Where(static d => d.DeliveredAt is null))
                 {
                     delivery.NextAttemptAt = now;
@@ -91,8 +90,9 @@ public sealed class AlertActor : Actor
                 Keep(record);
             }
 
-            AlertLog.Recovered(_logger, pending.Count);
-            if (pending.Count > 0)
+            var ownPending = kept.Count(static r => r.IsPending);
+            AlertLog.Recovered(_logger, ownPending);
+            if (ownPending > 0)
             {
                 Flush();
             }
