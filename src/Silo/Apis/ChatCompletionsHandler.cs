@@ -1,7 +1,7 @@
-using AgentGateway.Actors.Sessions;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Limits;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;

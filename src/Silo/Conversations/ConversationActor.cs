@@ -1,5 +1,5 @@
-using AgentGateway.Actors.Sessions;
 using System.Text;
+using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
