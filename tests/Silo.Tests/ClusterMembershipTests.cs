@@ -51,7 +51,9 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
 
         // Only node-a's clock moves: node-b's last heartbeat grows old from node-a's point of view.
         a.Time.Advance(TimeSpan.FromSeconds(10));
-        (await a.Http.GetFromJsonAsync<JsonObject>("/admin/nodes"))!["nodes"]!.AsArray().Count.ShouldBe(2, "10 s is not older than Cluster:DeadAfter");
+        var aged = (await a.Http.GetFromJsonAsync<JsonObject>("/admin/nodes"))!["nodes"]!.AsArray();
+        aged.Count.ShouldBe(2, "10 s is not older than Cluster:DeadAfter");
+        aged.Select(n => (double)n!["heartbeatAgeSeconds"]!).ShouldBe([0, 10], "node-a answers with its own record as of now");
         a.Time.Advance(TimeSpan.FromSeconds(1));
         (await a.Http.GetFromJsonAsync<JsonObject>("/admin/nodes"))!["nodes"]!.AsArray()
             .Select(n => (string)n!["node"]!).ShouldBe(["node-a"]);

@@ -42,7 +42,7 @@ public static class ClusterHostingExtensions
     private static async Task<Ok<NodesView>> GetNodesAsync(ClusterMembership membership, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var nodes = await membership.LiveNodesAsync(cancellationToken).ConfigureAwait(false);
+        var nodes = await membership.LiveNodesAsync(now, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new NodesView(
             membership.NodeId,
             membership.Options.DeadAfter.TotalSeconds,

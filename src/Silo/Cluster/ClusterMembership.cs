@@ -131,9 +131,10 @@ public sealed partial class ClusterMembership : IHostedLifecycleService, IAsyncD
     }
 
     /// <summary>The nodes whose last heartbeat is within <see cref="ClusterOptions.DeadAfter"/> of now (this node always included), by id.</summary>
-    public async Task<IReadOnlyList<NodeRecord>> LiveNodesAsync(CancellationToken cancellationToken)
+    /// <param name="now">The node's time the answer is for (this node's own record is stamped with it, so its age is 0).</param>
+    /// <param name="cancellationToken">Cancels the registry read.</param>
+    public async Task<IReadOnlyList<NodeRecord>> LiveNodesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
         var nodes = await _registry.ListAsync(cancellationToken).ConfigureAwait(false);
         var live = nodes.Where(n => IsLive(n, now) && n.NodeId != _identity.Id).Append(Current(now));
         return [.. live.OrderBy(static n => n.NodeId, StringComparer.Ordinal)];

@@ -119,7 +119,7 @@ public sealed class DashboardFeed(
             chats?.SocketCount ?? 0);
         var nodes = cluster is null
             ? [self]
-            : (await cluster.LiveNodesAsync(cancellationToken).ConfigureAwait(false))
+            : (await cluster.LiveNodesAsync(now, cancellationToken).ConfigureAwait(false))
                 .Select(n => n.NodeId == self.Node ? self : new DashboardNode(n.NodeId, n.SessionActivations, n.Conversations, n.Sockets))
                 .ToList();
 
