@@ -1,10 +1,7 @@
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace AgentGateway.Benchmarks;
@@ -13,8 +10,8 @@ namespace AgentGateway.Benchmarks;
 /// The per-request governance check, three ways, measured in one run:
 /// <list type="bullet">
 /// <item>in process: <see cref="SessionGovernor.TryAdmit"/> on a warm governor (the check-and-count itself);</item>
-/// <item>in process: <see cref="SessionService.AdmitAsync"/>, the full actor turn a request pays (mailbox, turn,
-/// versioned write to the <see cref="InMemorySessionStore"/>);</item>
+/// <item>in process: <see cref="ISessionGrain.AdmitAsync"/>, the full grain call a request pays (a local Orleans call,
+/// one turn, one versioned write to the <see cref="InMemorySessionStore"/>);</item>
 /// <item>the seeds' design: the loop counter in Redis, read then incremented by the gateway (two round trips),
 /// and, for fairness, the same check as one Lua script (one round trip).</item>
 /// </list>
@@ -56,8 +53,7 @@ public class GovernanceCheckBenchmarks
     private readonly string[] _sessionIds = Enumerable.Range(0, Sessions).Select(i => $"bench-session-{i:D4}").ToArray();
 
     private SessionGovernor _governor = null!;
-    private SessionService _sessions = null!;
-    private SessionActor _actor = null!;
+    private BenchSilo _silo = null!;
     private ConnectionMultiplexer _redis = null!;
     private IDatabase _db = null!;
     private LoadedLuaScript _script = null!;
@@ -69,28 +65,13 @@ public class GovernanceCheckBenchmarks
     public void Setup()
     {
         _governor = new SessionGovernor("bench-governor", _governance);
-        _sessions = new SessionService(
-            new InMemorySessionStore(),
-            _governance,
-            new ActorHostOptions(),
-            Time,
-            NullLoggerFactory.Instance);
+        _silo = BenchSilo.StartAsync(new InMemorySessionStore(), _governance).GetAwaiter().GetResult();
 
-        // Warm every session actor (activation and first stored write happen outside the measurement).
+        // Warm every session grain (activation and first stored write happen outside the measurement).
         foreach (var id in _sessionIds)
         {
-            _sessions.AdmitAsync(id, NextTurn(), CancellationToken.None).GetAwaiter().GetResult();
+            _silo.Grains.GetGrain<ISessionGrain>(id).AdmitAsync(NextTurn()).GetAwaiter().GetResult();
         }
-
-        // One session actor driven directly, without the host's mailbox: the turn's own work (decision plus
-        // versioned write), to tell it apart from the cost of reaching it through the mailbox.
-        _actor = new SessionActor(
-            "bench-direct",
-            new InMemorySessionStore(),
-            _governance,
-            Time,
-            new SessionActorLog(NullLogger<SessionActor>.Instance));
-        _actor.OnActivateAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
         _redis = RedisProbe.Connect(RedisProbe.PortFromEnvironment());
         _db = _redis.GetDatabase();
@@ -105,7 +86,7 @@ public class GovernanceCheckBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _sessions.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _redis.CloseAsync(allowCommandsToComplete: false).GetAwaiter().GetResult();
     }
 
@@ -122,30 +103,24 @@ public class GovernanceCheckBenchmarks
         return admission;
     }
 
-    /// <summary>The actor's turn alone, called directly (no mailbox, no thread hop): decision plus versioned write.</summary>
-    [Benchmark(Description = "turn w/o mailbox: SessionActor.AdmitAsync")]
-    public ValueTask<Admission> ActorTurnWithoutMailbox() => _actor.AdmitAsync(NextTurn(), CancellationToken.None);
-
-    /// <summary>What a request pays: an ask to the session actor, one turn, one versioned write; one hot session.</summary>
-    [Benchmark(Description = "actor: AdmitAsync, 1 session")]
-    public Task<Admission> ActorAdmitOneSession()
-        => _sessions.AdmitAsync(_sessionIds[0], NextTurn(), CancellationToken.None);
+    /// <summary>What a request pays: a local call to the session grain, one turn, one versioned write; one hot session.</summary>
+    [Benchmark(Description = "grain: AdmitAsync, 1 session")]
+    public Task<Admission> GrainAdmitOneSession() => _silo.Grains.GetGrain<ISessionGrain>(_sessionIds[0]).AdmitAsync(NextTurn());
 
     /// <summary>The same, spread over 1000 warm sessions (as the load test does).</summary>
-    [Benchmark(Description = "actor: AdmitAsync, 1000 sessions")]
-    public Task<Admission> ActorAdmitManySessions()
-        => _sessions.AdmitAsync(NextSession(), NextTurn(), CancellationToken.None);
+    [Benchmark(Description = "grain: AdmitAsync, 1000 sessions")]
+    public Task<Admission> GrainAdmitManySessions() => _silo.Grains.GetGrain<ISessionGrain>(NextSession()).AdmitAsync(NextTurn());
 
     /// <summary>
     /// A governed call's two turns: the admission (asked) and the settlement (told, one-way, as the handler does),
     /// on one session so the next operation queues behind the settlement and pays for it.
     /// </summary>
-    [Benchmark(Description = "actor: AdmitAsync + Settle, 1 session")]
-    public async Task<Admission> ActorAdmitAndSettle()
+    [Benchmark(Description = "grain: AdmitAsync + SettleAsync, 1 session")]
+    public async Task<Admission> GrainAdmitAndSettle()
     {
-        var id = _sessionIds[1];
-        var admission = await _sessions.AdmitAsync(id, NextTurn(), CancellationToken.None).ConfigureAwait(false);
-        _sessions.Settle(id, new CallSettlement(admission.ReservedInputTokens, EstimatedInputTokens, 7));
+        var session = _silo.Grains.GetGrain<ISessionGrain>(_sessionIds[1]);
+        var admission = await session.AdmitAsync(NextTurn()).ConfigureAwait(false);
+        _ = session.SettleAsync(new CallSettlement(admission.ReservedInputTokens, EstimatedInputTokens, 7));
         return admission;
     }
 

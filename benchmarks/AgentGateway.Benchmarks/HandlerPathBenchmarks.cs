@@ -7,7 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using AgentGateway.Actors.Breakers;
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Governance;
@@ -56,7 +55,7 @@ public class HandlerPathBenchmarks
     private long _counter;
     private int _next;
     private JsonTypeInfo<ChatCompletionRequest> _requestInfo = null!;
-    private SessionService _sessions = null!;
+    private BenchSilo _silo = null!;
     private ModelEntry _model = null!;
     private ChatCompletionsHandler _handler = null!;
     private ServiceProvider _services = null!;
@@ -68,7 +67,7 @@ public class HandlerPathBenchmarks
         _counterOffset = _body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(CounterMarker));
         _requestInfo = SiloJson.RequestTypeInfo();
         var governance = new GovernanceOptions { TokenBudget = long.MaxValue / 2 };
-        _sessions = new SessionService(new InMemorySessionStore(), governance, new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        _silo = BenchSilo.StartAsync(new InMemorySessionStore(), governance).GetAwaiter().GetResult();
         var catalog = ModelCatalog.Create(new ModelCatalogOptions { Models = { ["haiku"] = new ModelDefinition() } }, TimeProvider.System);
         catalog.TryGet("haiku", out _model);
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -82,7 +81,7 @@ public class HandlerPathBenchmarks
             TimeProvider.System,
             NullLogger<AnswerCache>.Instance);
         _handler = new ChatCompletionsHandler(
-            _sessions,
+            _silo.Grains,
             catalog,
             router,
             cache,
@@ -103,7 +102,7 @@ public class HandlerPathBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _sessions.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _breakers.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _services.Dispose();
     }
@@ -118,14 +117,14 @@ public class HandlerPathBenchmarks
     public async Task<Admission> ParseMapAdmit()
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
-        return await _sessions.AdmitAsync(NextSession(), mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+        return await _silo.Grains.GetGrain<ISessionGrain>(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
     }
 
     [Benchmark(Description = "4 ... + sim model call")]
     public async Task<ChatResponse> ParseMapAdmitCall()
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
-        await _sessions.AdmitAsync(NextSession(), mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+        await _silo.Grains.GetGrain<ISessionGrain>(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
         return await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -134,11 +133,11 @@ public class HandlerPathBenchmarks
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
         var session = NextSession();
-        var admission = await _sessions.AdmitAsync(session, mapped.Turn, CancellationToken.None).ConfigureAwait(false);
+        var admission = await _silo.Grains.GetGrain<ISessionGrain>(session).AdmitAsync(mapped.Turn).ConfigureAwait(false);
         var response = await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
-        _sessions.Settle(session, new CallSettlement(admission.ReservedInputTokens, input, output));
+        _ = _silo.Grains.GetGrain<ISessionGrain>(session).SettleAsync(new CallSettlement(admission.ReservedInputTokens, input, output));
         _output.ResetWrittenCount();
         ChatCompletionWriter.WriteCompletion(_output, new CompletionPayload(
             "chatcmpl-" + Guid.CreateVersion7().ToString("N"),

@@ -2,17 +2,17 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
+using AgentGateway.Grains.Hosting;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.OpenAi;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Benchmarks.Bare;
 
@@ -23,7 +23,7 @@ namespace AgentGateway.Benchmarks.Bare;
 /// <remarks>
 /// For profiling only, <c>BARE_STEPS</c> (comma-separated) adds the Silo's pieces back one at a time, using the
 /// Silo's own public types: <c>defaults</c> (the Silo's middleware: exception handler, status code pages, problem
-/// details), <c>map</c> (<see cref="ChatRequestMapper"/>), <c>admit</c> (<see cref="SessionService.AdmitAsync"/>),
+/// details), <c>map</c> (<see cref="ChatRequestMapper"/>), <c>admit</c> (<see cref="ISessionGrain.AdmitAsync"/>, on a silo in this process),
 /// <c>call</c> (the simulated model), <c>settle</c> (the one-way settlement turn), <c>write</c> (the completion
 /// written by <see cref="ChatCompletionWriter"/> as the Silo does, instead of the canned bytes).
 /// See benchmarks/wrk/ablation.sh. Without <c>BARE_STEPS</c> it is the bare endpoint.
@@ -63,12 +63,18 @@ internal static class BareProgram
         }
 
         var time = TimeProvider.System;
-        await using var sessions = new SessionService(
-            new InMemorySessionStore(),
-            new GovernanceOptions { TokenBudget = long.MaxValue / 2 },
-            new ActorHostOptions(),
-            time,
-            NullLoggerFactory.Instance);
+        if (admit || settle)
+        {
+            // The session grains, hosted as the Silo hosts them (a silo in this process, in-memory state).
+            builder.Services.AddSingleton<ISessionStore>(new InMemorySessionStore());
+            builder.Services.AddSingleton(Options.Create(new GovernanceOptions { TokenBudget = long.MaxValue / 2 }));
+            builder.Services.TryAddSingleton(time);
+            builder.UseOrleans(static silo =>
+            {
+                silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: 0);
+                silo.AddGatewayGrains();
+            });
+        }
         var model = new ModelEntry("haiku", ModelDefinition.SimulatedProvider, new SimulatedChatClient("haiku", time));
 
         var app = builder.Build();
@@ -119,7 +125,7 @@ internal static class BareProgram
             var admission = new Admission(true, TripReason.None, false, 1, mapped.Turn.EstimatedInputTokens);
             if (admit)
             {
-                admission = await sessions.AdmitAsync(sessionId, mapped.Turn, context.RequestAborted).ConfigureAwait(false);
+                admission = await Session(context, sessionId).AdmitAsync(mapped.Turn).ConfigureAwait(false);
             }
 
             ChatResponse? response = null;
@@ -132,7 +138,7 @@ internal static class BareProgram
             var output = response?.Usage?.OutputTokenCount ?? 7;
             if (settle)
             {
-                sessions.Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
+                _ = Session(context, sessionId).SettleAsync(new CallSettlement(admission.ReservedInputTokens, input, output));
             }
 
             if (!write)
@@ -156,6 +162,16 @@ internal static class BareProgram
         });
         await app.RunAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    private static ISessionGrain Session(HttpContext context, string sessionId) =>
+        context.RequestServices.GetRequiredService<IGrainFactory>().GetGrain<ISessionGrain>(sessionId);
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>

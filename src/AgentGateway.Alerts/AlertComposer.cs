@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

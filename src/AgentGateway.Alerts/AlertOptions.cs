@@ -16,6 +16,7 @@ public sealed class AlertOptions : IValidatableObject
     public static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan DefaultPublishTimeout = TimeSpan.FromSeconds(10);
     public const int DefaultRecentLimit = 200;
+    public static readonly TimeSpan DefaultReminderPeriod = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(7);
 
     /// <summary>Where alerts go, comma-separated: <c>log</c>, <c>slack</c>, <c>sns</c>. Default <c>log</c>.</summary>
@@ -58,6 +59,12 @@ public sealed class AlertOptions : IValidatableObject
     /// <summary>Delivered alerts are deleted from the outbox this long after their last delivery (at the next start). Default 7 days.</summary>
     public TimeSpan Retention { get; set; } = DefaultRetention;
 
+    /// <summary>
+    /// While an alert is undelivered the outbox keeps a reminder of this period, which brings a deactivated outbox back
+    /// to deliver it. At least 1 minute (Orleans' minimum). Default 1 minute.
+    /// </summary>
+    public TimeSpan ReminderPeriod { get; set; } = DefaultReminderPeriod;
+
     public SlackSinkOptions Slack { get; set; } = new();
 
     public SnsSinkOptions Sns { get; set; } = new();
@@ -98,6 +105,11 @@ public sealed class AlertOptions : IValidatableObject
             {
                 yield return Error($"{SectionName}:{name} must be positive (was {value}).", name);
             }
+        }
+
+        if (ReminderPeriod < TimeSpan.FromMinutes(1))
+        {
+            yield return Error($"{SectionName}:{nameof(ReminderPeriod)} must be at least 1 minute (was {ReminderPeriod}).", nameof(ReminderPeriod));
         }
 
         if (RetryMaxDelay < RetryBaseDelay)

@@ -1,6 +1,6 @@
 namespace AgentGateway.Alerts;
 
-/// <summary>Hears what the alert actor does (metrics). Called inside its turns: must not block or throw.</summary>
+/// <summary>Hears what the alert grain does (metrics). Called inside its turns: must not block or throw.</summary>
 public interface IAlertObserver
 {
     /// <summary>An alert was accepted and stored (before any sink sees it).</summary>

@@ -141,16 +141,21 @@ public sealed class SessionGovernor
     }
 
     /// <summary>
-    /// Charges a streaming call's next tokens to the window, in one step: a grant of up to
+    /// Charges an admitted streaming call's next tokens to the window, in one step: a grant of up to
     /// <see cref="StreamCharge.Wanted"/> tokens while the budget holds at least <see cref="StreamCharge.Needed"/>.
-    /// A chunk that does not fit trips the session with <see cref="TripReason.TokenVelocity"/>: the model produced
-    /// it, so its tokens are charged, but the stream must stop before it reaches the client.
+    /// A chunk that does not fit is refused with <see cref="TripReason.TokenVelocity"/>: the model produced it, so its
+    /// tokens are charged, but the stream must stop before it reaches the client; an active session trips with it.
     /// </summary>
+    /// <remarks>
+    /// A call that was admitted runs to its end unless its own tokens cross the budget or an operator ended the
+    /// session: a trip another request caused (the loop limit, a velocity trip) refuses new calls only, so it does
+    /// not cut this stream off while the budget holds.
+    /// </remarks>
     public TokenGrant TryCharge(in StreamCharge charge, DateTimeOffset now)
     {
-        if (Status != SessionStatus.Active)
+        if (Status == SessionStatus.Ended)
         {
-            return new TokenGrant(false, 0, Status == SessionStatus.Ended ? TripReason.SessionEnded : TripReason, false, 0);
+            return new TokenGrant(false, 0, TripReason.SessionEnded, false, 0);
         }
 
         var needed = Math.Max(0, charge.Needed);
@@ -158,8 +163,18 @@ public sealed class SessionGovernor
         if (needed > available)
         {
             _tokens.Add(now, needed);
-            Trip(TripReason.TokenVelocity, SessionAuditKind.Stream, now);
-            return new TokenGrant(false, 0, TripReason.TokenVelocity, true, needed);
+            var newlyTripped = Status == SessionStatus.Active;
+            if (newlyTripped)
+            {
+                Trip(TripReason.TokenVelocity, SessionAuditKind.Stream, now);
+            }
+            else
+            {
+                // Already tripped by another request: the cut-off is still a decision for the trail.
+                Record(SessionAuditKind.Stream, SessionAuditDecision.Refused, TripReason.TokenVelocity, now);
+            }
+
+            return new TokenGrant(false, 0, TripReason.TokenVelocity, newlyTripped, needed);
         }
 
         var granted = (int)Math.Min(Math.Max(charge.Wanted, needed), available);

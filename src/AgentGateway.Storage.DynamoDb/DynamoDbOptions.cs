@@ -27,7 +27,7 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     public string Region { get; set; } = DefaultRegion;
 
     /// <summary>
-    /// Put before each table's name (<c>sessions</c>, <c>breakers</c>, <c>alerts</c>, <c>nodes</c>), so several gateways
+    /// Put before each table's name (<c>sessions</c>, <c>breakers</c>, <c>alerts</c>), so several gateways
     /// (or test runs) can share an account. Letters, digits and <c>_ - .</c> only. Default <c>agent-gateway-</c>.
     /// </summary>
     public string TablePrefix { get; set; } = DefaultTablePrefix;
@@ -52,8 +52,6 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     public string BreakersTable => TablePrefix + "breakers";
 
     public string AlertsTable => TablePrefix + "alerts";
-
-    public string NodesTable => TablePrefix + "nodes";
 
     /// <summary>Whether <see cref="ServiceUrl"/> names a loopback host (dynalite, DynamoDB Local on this machine).</summary>
     public bool IsLoopback =>

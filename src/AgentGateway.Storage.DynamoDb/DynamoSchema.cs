@@ -3,7 +3,7 @@ namespace AgentGateway.Storage.DynamoDb;
 /// <summary>The tables' attribute and index names (stored: never rename).</summary>
 public static class DynamoSchema
 {
-    /// <summary>Every table's partition key (S): session id, model, alert message id, node id.</summary>
+    /// <summary>Every table's partition key (S): session id, model, alert message id.</summary>
     public const string Id = "id";
 
     /// <summary>The optimistic-concurrency version (N) of sessions and breakers.</summary>
@@ -50,16 +50,4 @@ public static class DynamoSchema
 
     /// <summary>The alerts table's index of every alert by store time: <see cref="Outbox"/>, sort key <see cref="StoredAt"/>.</summary>
     public const string RecentAlertsIndex = "outbox-stored_at";
-
-    /// <summary>Node record attributes.</summary>
-    public const string Address = "address";
-    public const string StartedAt = "started_at";
-    public const string HeartbeatAt = "heartbeat_at";
-    public const string SessionActivations = "session_activations";
-    public const string BreakerActivations = "breaker_activations";
-    public const string Conversations = "conversations";
-    public const string Sockets = "sockets";
-
-    /// <summary>A node record's exact expiry (S, round-trip format); <see cref="ExpiresAt"/> holds it in whole seconds.</summary>
-    public const string Expires = "expires";
 }

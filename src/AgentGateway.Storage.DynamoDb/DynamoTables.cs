@@ -32,7 +32,6 @@ public static partial class DynamoTables
                 [(DynamoSchema.Pending, ScalarAttributeType.S), (DynamoSchema.Outbox, ScalarAttributeType.S), (DynamoSchema.StoredAt, ScalarAttributeType.N)],
                 Index(DynamoSchema.PendingAlertsIndex, DynamoSchema.Pending, DynamoSchema.StoredAt, ProjectionType.ALL),
                 Index(DynamoSchema.RecentAlertsIndex, DynamoSchema.Outbox, DynamoSchema.StoredAt, ProjectionType.ALL)),
-            Table(options.NodesTable, []),
         ];
     }
 

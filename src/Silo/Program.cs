@@ -4,19 +4,18 @@ using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Conversations;
 using AgentGateway.Silo.Hosting;
 
-// One gateway node ("silo"): the OpenAI-compatible front end and the session actors in one process.
+// One gateway node: an Orleans silo (the session, breaker and alert grains) co-hosted with its Kestrel front end.
 // The content root is the app's own folder, so appsettings.json applies whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGatewayDefaults();
 builder.AddGatewayAuth();
-builder.AddDurableStorage();
-builder.AddSessionGovernance();
-builder.AddRedis();
+builder.AddSilo();
+builder.AddStateStores();
+builder.AddCacheAndLimits();
 builder.AddModelProviders();
 builder.AddModelBreakers();
 builder.AddAlerts();
 builder.AddChatSockets();
-builder.AddCluster();
 
 var app = builder.Build();
 app.UseGatewayDefaults();

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance.Breakers;

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using AgentGateway.Alerts.Outbox;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.TestSupport;

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts.Sinks;
 using AgentGateway.Contracts.Sessions;

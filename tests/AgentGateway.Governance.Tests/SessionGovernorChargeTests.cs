@@ -51,17 +51,37 @@ public sealed class SessionGovernorChargeTests
     }
 
     [Fact]
-    public void TryCharge_AlreadyTripped_RefusedWithTheTripReasonAndChargesNothing()
+    public void TryCharge_TrippedByAnotherRequestsLoopLimit_TheAdmittedStreamKeepsGettingGrants()
     {
+        // The stream is admitted as the fifth call; a sixth request then trips the session with the loop limit.
         for (var i = 0; i < 6; i++)
         {
             _governor.TryAdmit(new TurnInfo(i == 0 ? TurnKind.UserMessage : TurnKind.Continuation, Task, 1), Now);
         }
 
-        var refused = _governor.TryCharge(new StreamCharge(1, 256), Now);
+        var grant = _governor.TryCharge(new StreamCharge(1, 256), Now);
 
-        refused.ShouldBe(new TokenGrant(false, 0, TripReason.LoopLimit, false, 0));
-        _governor.TokensInWindow(Now).ShouldBe(5);
+        grant.ShouldBe(new TokenGrant(true, 256, TripReason.None, false, 256));
+        _governor.Status.ShouldBe(SessionStatus.Tripped);
+        _governor.TripReason.ShouldBe(TripReason.LoopLimit);
+        _governor.TokensInWindow(Now).ShouldBe(261);
+    }
+
+    [Fact]
+    public void TryCharge_TrippedByAnotherRequestAndTheChunkDoesNotFit_CutOffWithTokenVelocityKeepingTheFirstTrip()
+    {
+        for (var i = 0; i < 6; i++)
+        {
+            _governor.TryAdmit(new TurnInfo(i == 0 ? TurnKind.UserMessage : TurnKind.Continuation, Task, 190), Now);
+        }
+
+        var refused = _governor.TryCharge(new StreamCharge(51, 256), Now);
+
+        refused.ShouldBe(new TokenGrant(false, 0, TripReason.TokenVelocity, false, 51));
+        _governor.Status.ShouldBe(SessionStatus.Tripped);
+        _governor.TripReason.ShouldBe(TripReason.LoopLimit);
+        _governor.TokensInWindow(Now).ShouldBe(1_001);
+        _governor.Audit[^1].ShouldBe(new SessionAuditEntry(Now.UtcDateTime, SessionAuditKind.Stream, SessionAuditDecision.Refused, TripReason.TokenVelocity, 5, 1_001));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
             Task.Run(() => DynamoTables.EnsureAsync(two, options, NullLogger.Instance, CancellationToken.None)));
 
         var tables = (await one.ListTablesAsync(new ListTablesRequest())).TableNames.Where(t => t.StartsWith(options.TablePrefix, StringComparison.Ordinal));
-        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.NodesTable, options.SessionsTable]);
+        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.SessionsTable]);
         foreach (var table in tables)
         {
             var description = (await one.DescribeTableAsync(table)).Table;
@@ -40,7 +40,7 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
 
         var error = await Should.ThrowAsync<InvalidOperationException>(() => DynamoTables.EnsureAsync(client, options, NullLogger.Instance, CancellationToken.None));
 
-        error.Message.ShouldContain($"'{options.SessionsTable}', '{options.BreakersTable}', '{options.AlertsTable}', '{options.NodesTable}'");
+        error.Message.ShouldContain($"'{options.SessionsTable}', '{options.BreakersTable}', '{options.AlertsTable}'");
         error.Message.ShouldContain("DynamoDb:CreateTables is false");
     }
 

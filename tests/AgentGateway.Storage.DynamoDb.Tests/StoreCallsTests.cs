@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using AgentGateway.Actors.Breakers;
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Runtime;
 using AgentGateway.TestSupport;
+using AgentGateway.TestSupport.Orleans;
+using Microsoft.Extensions.DependencyInjection;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,16 +42,18 @@ public sealed class StoreCallsTests(DynaliteFixture dynalite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Session_FirstCallReadsOnce_ThenAdmitAndSettleAreOneConditionalPutEach()
+    public async Task Session_FirstCallReadsOnce_EachAdmissionIsOneConditionalPut_TheSettlementRidesOnTheNext()
     {
-        await using var sessions = new SessionService(
-            new DynamoSessionStore(_client, _options, _time), new GovernanceOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance);
+        await using var cluster = await GrainTestCluster.StartAsync(
+            services: s => s.AddSingleton<ISessionStore>(new DynamoSessionStore(_client, _options, _time)), time: _time);
+        var session = cluster.Grains.GetGrain<ISessionGrain>("s1");
 
-        var first = await sessions.AdmitAsync("s1", new TurnInfo(TurnKind.UserMessage, Task1, 10), CancellationToken.None);
-        sessions.Settle("s1", new CallSettlement(first.ReservedInputTokens, 10, 20));
-        await sessions.AdmitAsync("s1", new TurnInfo(TurnKind.Continuation, Task1, 10), CancellationToken.None); // after the settle (one mailbox)
+        var first = await session.AdmitAsync(new TurnInfo(TurnKind.UserMessage, Task1, 10));
+        await session.SettleAsync(new CallSettlement(first.ReservedInputTokens, 10, 20));
+        await session.AdmitAsync(new TurnInfo(TurnKind.Continuation, Task1, 10));
 
-        _calls.ShouldBe(["GetItem", "PutItem", "PutItem", "PutItem"]);
+        _calls.ShouldBe(["GetItem", "PutItem", "PutItem"]);
+        (await new DynamoSessionStore(_client, _options, _time).ReadAsync("s1", CancellationToken.None))!.WindowTokens.Sum().ShouldBe(40);
     }
 
     [Fact]

@@ -50,14 +50,14 @@ public sealed class DurableStorageTests : IAsyncLifetime
         var options = new DynamoDbOptions { ServiceUrl = _dynalite.ServiceUrl, TablePrefix = prefix };
         using var client = DynamoDbClientFactory.Create(options, NullLogger.Instance);
         var tables = (await client.ListTablesAsync(new ListTablesRequest())).TableNames.Where(t => t.StartsWith(prefix, StringComparison.Ordinal));
-        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.NodesTable, options.SessionsTable]);
+        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.SessionsTable]);
         using var listed = await second.Http.GetAsync("/admin/sessions?status=active");
         var ids = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["sessions"]!.AsArray().Select(s => (string?)s!["sessionId"]);
         ids.ShouldBe(["durable-1"]);
     }
 
     [Fact]
-    public async Task TwoNodesOnDynamoDb_RunawayToolLoopAlternatingNodes_FiveModelCallsThenLoopLimit()
+    public async Task TwoNodesOnDynamoDb_RunawayToolLoopAlternatingNodes_StaleNodeAnswersBusy_RetriedFiveModelCallsThenLoopLimit()
     {
         var settings = new Dictionary<string, string>(GatewayFixture.SharedSettings)
         {
@@ -69,15 +69,23 @@ public sealed class DurableStorageTests : IAsyncLifetime
         await using var second = new OwnNode(settings);
         List<JsonNode> history = [Chat.User("[[sim:loop]] Find the cheapest flight to Lisbon.")];
 
+        // The two nodes share the tables but not a cluster: each holds an activation of the session, and the one whose
+        // state is stale answers 429 session-busy (nothing counted) the first time; its retry is decided on the stored state.
         var turns = new List<(string? Route, string? Trip, string? LoopCount)>();
+        var busy = 0;
         for (var call = 0; call < 7; call++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            var node = call % 2 == 0 ? first : second;
+            var response = await node.Http.SendAsync(NewRequest());
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                Content = new StringContent(Chat.Request("haiku", history, tools: true).ToJsonString(), Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("X-Session-Id", "runaway-1");
-            using var response = await (call % 2 == 0 ? first : second).Http.SendAsync(request);
+                await response.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "session-busy");
+                response.Dispose();
+                busy++;
+                response = await node.Http.SendAsync(NewRequest());
+            }
+
+            using var answered = response;
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
             turns.Add((response.Header("X-Gateway-Route"), response.Header("X-Gateway-Trip"), response.Header("X-Gateway-Loop-Count")));
             var message = (await response.ReadJsonAsync()).Message();
@@ -90,9 +98,20 @@ public sealed class DurableStorageTests : IAsyncLifetime
 
         turns.Take(5).ShouldBe([("primary", null, "1"), ("primary", null, "2"), ("primary", null, "3"), ("primary", null, "4"), ("primary", null, "5")]);
         turns.Skip(5).ShouldAllBe(t => t.Route == "deterministic" && t.Trip == "loop_limit");
-        var session = await first.GetSessionAsync("runaway-1");
+        busy.ShouldBeGreaterThan(0);
+        var session = await second.GetSessionAsync("runaway-1");
         ((string?)session["status"]).ShouldBe("tripped");
         ((long)session["modelCalls"]!).ShouldBe(5);
+
+        HttpRequestMessage NewRequest()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent(Chat.Request("haiku", history, tools: true).ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Session-Id", "runaway-1");
+            return request;
+        }
     }
 
     [Fact]
@@ -138,6 +157,6 @@ public sealed class DurableStorageTests : IAsyncLifetime
         });
 
         exitCode.ShouldNotBe(0);
-        string.Join('\n', stderr).ShouldContain($"'{prefix}sessions', '{prefix}breakers', '{prefix}alerts', '{prefix}nodes'");
+        string.Join('\n', stderr).ShouldContain($"'{prefix}sessions', '{prefix}breakers', '{prefix}alerts'");
     }
 }

@@ -10,9 +10,9 @@ namespace AgentGateway.Silo.Tests;
 public sealed class UnhandledErrorTests
 {
     [Fact]
-    public async Task ChatCompletions_SessionServiceThrows_Returns500InternalErrorProblem()
+    public async Task ChatCompletions_SessionStoreThrows_Returns500InternalErrorProblem()
     {
-        await using var factory = new GatewayFactory(services: s => s.AddSingleton<ISessionService, BrokenSessionService>());
+        await using var factory = new GatewayFactory(services: s => s.AddSingleton<ISessionStore, BrokenSessionStore>());
         using var http = new HttpClient { BaseAddress = factory.StartOnKestrel() };
 
         using var response = await http.PostAsync(
@@ -20,31 +20,19 @@ public sealed class UnhandledErrorTests
             new StringContent(Chat.Request("haiku", "Say hello.").ToJsonString(), Encoding.UTF8, "application/json"));
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.InternalServerError, "internal-error");
-        problem.ToJsonString().ShouldNotContain(BrokenSessionService.Secret);
+        problem.ToJsonString().ShouldNotContain(BrokenSessionStore.Secret);
         using var health = await http.GetAsync("/health");
         health.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    private sealed class BrokenSessionService : ISessionService
+    /// <summary>A store that fails every read and write (as an unreachable database does), with a secret in its message.</summary>
+    private sealed class BrokenSessionStore : ISessionStore
     {
         public const string Secret = "store connection string";
 
-        public Task<Admission> AdmitAsync(string sessionId, TurnInfo turn, CancellationToken cancellationToken)
-            => throw new InvalidOperationException(Secret);
+        public ValueTask<SessionState?> ReadAsync(string key, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
 
-        public Task<TokenGrant> ChargeAsync(string sessionId, StreamCharge charge, CancellationToken cancellationToken)
-            => throw new InvalidOperationException(Secret);
-
-        public void Settle(string sessionId, CallSettlement settlement) => throw new InvalidOperationException(Secret);
-
-        public Task<SessionView?> GetAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
-
-        public Task<SessionView?> GetDetailAsync(string sessionId, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
-
-        public Task<bool> ClaimAsync(string sessionId, string tenant, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
-
-        public Task<SessionActionResult> ResumeAsync(string sessionId, string? note, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
-
-        public Task<SessionActionResult> EndAsync(string sessionId, string? note, CancellationToken cancellationToken) => throw new InvalidOperationException(Secret);
+        public ValueTask<bool> TryWriteAsync(SessionState state, long expectedVersion, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException(Secret);
     }
 }

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Breakers;
 using AgentGateway.Governance.Breakers;
 
 namespace AgentGateway.Actors.Breakers;

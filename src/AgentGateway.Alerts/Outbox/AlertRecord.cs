@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentGateway.Contracts.Alerts;
 
 namespace AgentGateway.Alerts.Outbox;
 
-/// <summary>An alert in the outbox with its delivery to each sink. Owned by the alert actor (no locks); stores keep copies.</summary>
+/// <summary>An alert in the outbox with its delivery to each sink. Owned by the alert grain (no locks); stores keep copies.</summary>
 public sealed class AlertRecord
 {
     [JsonPropertyName("alert")]
@@ -25,7 +26,11 @@ public sealed class AlertRecord
 
     public SinkDelivery? Delivery(string sink) => Deliveries.Find(d => d.Sink == sink);
 
-    /// <summary>A deep copy (what a store keeps: the actor's record changes after it is put).</summary>
+    /// <summary>The record as operators see it.</summary>
+    public AlertView ToView() => new(
+        Alert.MessageId, Alert.Kind, Alert.Severity, Alert.Text, Alert.Body, StoredAt, [.. Deliveries.Select(static d => d.ToView())]);
+
+    /// <summary>A deep copy (what a store keeps: the grain's record changes after it is put).</summary>
     public AlertRecord Copy() => JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(this, AlertJson.Default.AlertRecord), AlertJson.Default.AlertRecord)!;
 }
 
@@ -54,6 +59,13 @@ public sealed class SinkDelivery
     /// <summary>An attempt is running now (not stored: after a restart nothing is in flight).</summary>
     [JsonIgnore]
     public bool InFlight { get; set; }
+
+    /// <summary>The delivery as operators see it: <c>delivered</c>, <c>publishing</c>, <c>retrying</c> (a failure before) or <c>pending</c>.</summary>
+    public DeliveryView ToView()
+    {
+        var status = DeliveredAt is not null ? "delivered" : InFlight ? "publishing" : Attempts > 0 ? "retrying" : "pending";
+        return new DeliveryView(Sink, status, Attempts, DeliveredAt, LastAttemptAt, DeliveredAt is null ? NextAttemptAt : null, LastError);
+    }
 }
 
 /// <summary>Source-generated JSON for the outbox files and the wire bodies.</summary>

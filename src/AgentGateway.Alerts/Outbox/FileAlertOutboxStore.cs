@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Text.Json;
 
 namespace AgentGateway.Alerts.Outbox;
@@ -8,8 +9,8 @@ namespace AgentGateway.Alerts.Outbox;
 /// either the old record or the new one, never half of one.
 /// </summary>
 /// <remarks>
-/// Writes are serialized (the alert actor is the only writer of a node). Reads parse every file: the actor reads
-/// the directory once, when it activates; the admin API reads the actor's memory. Leftover temporary files (a crash
+/// Writes are serialized (the alert grain is the only writer of a node). Reads parse every file: the grain reads
+/// the directory once, when it activates; the admin API reads the grain's memory. Leftover temporary files (a crash
 /// mid-write) are ignored and removed when the directory is listed.
 /// </remarks>
 public sealed class FileAlertOutboxStore : IAlertOutboxStore

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Collections.Concurrent;
 
 namespace AgentGateway.Alerts.Outbox;

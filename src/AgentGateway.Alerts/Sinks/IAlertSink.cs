@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 namespace AgentGateway.Alerts.Sinks;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Text.Json;
 using AgentGateway.Alerts.Outbox;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Alerts;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -21,19 +21,20 @@ namespace AgentGateway.Contracts.Breakers;
 /// <param name="ProbeTickets">While half-open: the tickets of the probes out (null or empty: none).</param>
 /// <param name="ProbeAcquiredAt">When each probe went out (UTC ticks), parallel to <paramref name="ProbeTickets"/>.</param>
 /// <param name="LastTicket">The last ticket handed out, so tickets stay unique across the nodes sharing the breaker.</param>
+[GenerateSerializer]
 public sealed record BreakerState(
-    string Name,
-    long Version,
-    BreakerStatus Status,
-    DateTimeOffset? ChangedAt,
-    DateTimeOffset? NextHalfOpenAt,
-    TimeSpan BreakDuration,
-    int ConsecutiveFailures,
-    long OpenCount,
-    long[] WindowBuckets,
-    int[] WindowSuccesses,
-    int[] WindowFailures,
-    DateTimeOffset UpdatedAt,
-    long[]? ProbeTickets = null,
-    long[]? ProbeAcquiredAt = null,
-    long LastTicket = 0);
+    [property: Id(0)] string Name,
+    [property: Id(1)] long Version,
+    [property: Id(2)] BreakerStatus Status,
+    [property: Id(3)] DateTimeOffset? ChangedAt,
+    [property: Id(4)] DateTimeOffset? NextHalfOpenAt,
+    [property: Id(5)] TimeSpan BreakDuration,
+    [property: Id(6)] int ConsecutiveFailures,
+    [property: Id(7)] long OpenCount,
+    [property: Id(8)] long[] WindowBuckets,
+    [property: Id(9)] int[] WindowSuccesses,
+    [property: Id(10)] int[] WindowFailures,
+    [property: Id(11)] DateTimeOffset UpdatedAt,
+    [property: Id(12)] long[]? ProbeTickets = null,
+    [property: Id(13)] long[]? ProbeAcquiredAt = null,
+    [property: Id(14)] long LastTicket = 0);

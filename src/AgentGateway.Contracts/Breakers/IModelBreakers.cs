@@ -39,19 +39,21 @@ public interface IModelBreakers
 /// <param name="Epoch">The breaker's state generation the lease belongs to.</param>
 /// <param name="Ticket">Identifies a probe (0 for a closed-state call).</param>
 /// <param name="RetryAt">When refused by an open breaker: when it will admit a probe.</param>
-public readonly record struct BreakerLease(string Model, bool Allowed, bool IsProbe, long Epoch, long Ticket, DateTimeOffset? RetryAt);
+[GenerateSerializer]
+public readonly record struct BreakerLease([property: Id(0)] string Model, [property: Id(1)] bool Allowed, [property: Id(2)] bool IsProbe, [property: Id(3)] long Epoch, [property: Id(4)] long Ticket, [property: Id(5)] DateTimeOffset? RetryAt);
 
 /// <summary>A breaker as the admin API shows it.</summary>
+[GenerateSerializer]
 public sealed record BreakerInfo(
-    string Model,
-    string State,
-    double FailureRatio,
-    int CallsInWindow,
-    int FailuresInWindow,
-    int ConsecutiveFailures,
-    DateTimeOffset? NextHalfOpenAt,
-    long OpenCount,
-    double BreakSeconds,
-    int ProbesInFlight,
-    DateTimeOffset? ChangedAt,
-    long Version);
+    [property: Id(0)] string Model,
+    [property: Id(1)] string State,
+    [property: Id(2)] double FailureRatio,
+    [property: Id(3)] int CallsInWindow,
+    [property: Id(4)] int FailuresInWindow,
+    [property: Id(5)] int ConsecutiveFailures,
+    [property: Id(6)] DateTimeOffset? NextHalfOpenAt,
+    [property: Id(7)] long OpenCount,
+    [property: Id(8)] double BreakSeconds,
+    [property: Id(9)] int ProbesInFlight,
+    [property: Id(10)] DateTimeOffset? ChangedAt,
+    [property: Id(11)] long Version);

@@ -7,19 +7,28 @@ namespace AgentGateway.Contracts.Sessions;
 /// <param name="LoopCount">Model calls in the current task, this one included when allowed.</param>
 /// <param name="ReservedInputTokens">Tokens reserved for the call, to be corrected by the settlement.</param>
 /// <param name="Forbidden">True: the session belongs to another tenant; nothing was counted or changed.</param>
+/// <param name="Busy">
+/// True: the session's store refused the write (another writer moved it on); nothing was decided or counted and the
+/// caller may retry at once (a new activation reads the stored state).
+/// </param>
+[GenerateSerializer]
 public readonly record struct Admission(
-    bool Allowed,
-    TripReason TripReason,
-    bool NewlyTripped,
-    int LoopCount,
-    int ReservedInputTokens,
-    bool Forbidden = false) : IGovernanceDecision
+    [property: Id(0)] bool Allowed,
+    [property: Id(1)] TripReason TripReason,
+    [property: Id(2)] bool NewlyTripped,
+    [property: Id(3)] int LoopCount,
+    [property: Id(4)] int ReservedInputTokens,
+    [property: Id(5)] bool Forbidden = false,
+    [property: Id(6)] bool Busy = false) : IGovernanceDecision
 {
     public static Admission Refused(TripReason reason, bool newlyTripped, int loopCount) =>
         new(false, reason, newlyTripped, loopCount, 0);
 
     /// <summary>The session belongs to another tenant (its loop count is not disclosed).</summary>
     public static Admission NotOwner() => new(false, TripReason.None, false, 0, 0, Forbidden: true);
+
+    /// <summary>The decision could not be stored; nothing was counted.</summary>
+    public static Admission Conflict() => new(false, TripReason.None, false, 0, 0, Busy: true);
 }
 
 /// <summary>What a model call really used, reported after it ends (successfully or not).</summary>
@@ -29,7 +38,8 @@ public readonly record struct Admission(
 /// </param>
 /// <param name="InputTokens">Real (or, when unknown, estimated) input tokens.</param>
 /// <param name="OutputTokens">Real (or counted) output tokens.</param>
-public readonly record struct CallSettlement(long ChargedTokens, long InputTokens, long OutputTokens)
+[GenerateSerializer]
+public readonly record struct CallSettlement([property: Id(0)] long ChargedTokens, [property: Id(1)] long InputTokens, [property: Id(2)] long OutputTokens)
 {
     public long TotalTokens => InputTokens + OutputTokens;
 }

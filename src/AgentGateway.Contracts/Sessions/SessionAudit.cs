@@ -42,14 +42,15 @@ public enum SessionAuditDecision : byte
 /// <param name="LoopCount">The task's loop count after the decision.</param>
 /// <param name="TokensInWindow">Tokens in the velocity window after the decision.</param>
 /// <param name="Note">The operator's note (operator actions only).</param>
+[GenerateSerializer]
 public readonly record struct SessionAuditEntry(
-    DateTime At,
-    SessionAuditKind Kind,
-    SessionAuditDecision Decision,
-    TripReason TripReason,
-    int LoopCount,
-    long TokensInWindow,
-    string? Note = null);
+    [property: Id(0)] DateTime At,
+    [property: Id(1)] SessionAuditKind Kind,
+    [property: Id(2)] SessionAuditDecision Decision,
+    [property: Id(3)] TripReason TripReason,
+    [property: Id(4)] int LoopCount,
+    [property: Id(5)] long TokensInWindow,
+    [property: Id(6)] string? Note = null);
 
 public static class SessionAuditNames
 {
@@ -71,14 +72,15 @@ public static class SessionAuditNames
 }
 
 /// <summary>An audit entry as the admin API shows it.</summary>
+[GenerateSerializer, Immutable]
 public sealed record SessionAuditView(
-    DateTimeOffset At,
-    string Kind,
-    string Decision,
-    string? TripReason,
-    int LoopCount,
-    long TokensInWindow,
-    string? Note)
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Decision,
+    [property: Id(3)] string? TripReason,
+    [property: Id(4)] int LoopCount,
+    [property: Id(5)] long TokensInWindow,
+    [property: Id(6)] string? Note)
 {
     public static SessionAuditView Of(in SessionAuditEntry entry) => new(
         new DateTimeOffset(DateTime.SpecifyKind(entry.At, DateTimeKind.Utc)),

@@ -26,7 +26,24 @@ public enum SessionActionOutcome
 
     /// <summary>The session is ended: it cannot be resumed or ended again.</summary>
     Ended = 2,
+
+    /// <summary>The store refused the write (another writer moved the session on); nothing changed: retry.</summary>
+    Busy = 3,
+}
+
+/// <summary>The answer to <see cref="ISessionGrain.ClaimAsync"/>.</summary>
+public enum SessionClaim
+{
+    /// <summary>The tenant owns the session (it did before, or it does now).</summary>
+    Owned = 0,
+
+    /// <summary>Another tenant owns the session.</summary>
+    Forbidden = 1,
+
+    /// <summary>The store refused the write of the claim; nothing changed: retry.</summary>
+    Busy = 2,
 }
 
 /// <summary>The answer to an operator action: the outcome and, unless not found, the session as it now is.</summary>
-public sealed record SessionActionResult(SessionActionOutcome Outcome, SessionView? View);
+[GenerateSerializer, Immutable]
+public sealed record SessionActionResult([property: Id(0)] SessionActionOutcome Outcome, [property: Id(1)] SessionView? View);

@@ -17,18 +17,20 @@ namespace AgentGateway.Contracts.Sessions;
 /// <param name="UpdatedAt">Time of the last write.</param>
 /// <param name="Owner">The tenant that first used the session (null: none yet); it never changes once set.</param>
 /// <param name="Audit">The newest decisions and operator actions, oldest first, bounded (null: none).</param>
+/// <remarks>Immutable by contract (its arrays are never changed once made), so grain calls and stores share it uncopied.</remarks>
+[GenerateSerializer, Immutable]
 public sealed record SessionState(
-    string SessionId,
-    long Version,
-    SessionStatus Status,
-    TripReason TripReason,
-    DateTimeOffset? TrippedAt,
-    int LoopCount,
-    long ModelCalls,
-    ulong CurrentTask,
-    ulong[] RecentTasks,
-    long[] WindowBuckets,
-    long[] WindowTokens,
-    DateTimeOffset UpdatedAt,
-    string? Owner = null,
-    SessionAuditEntry[]? Audit = null);
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] SessionStatus Status,
+    [property: Id(3)] TripReason TripReason,
+    [property: Id(4)] DateTimeOffset? TrippedAt,
+    [property: Id(5)] int LoopCount,
+    [property: Id(6)] long ModelCalls,
+    [property: Id(7)] ulong CurrentTask,
+    [property: Id(8)] ulong[] RecentTasks,
+    [property: Id(9)] long[] WindowBuckets,
+    [property: Id(10)] long[] WindowTokens,
+    [property: Id(11)] DateTimeOffset UpdatedAt,
+    [property: Id(12)] string? Owner = null,
+    [property: Id(13)] SessionAuditEntry[]? Audit = null);

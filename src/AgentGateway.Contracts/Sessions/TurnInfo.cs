@@ -24,4 +24,5 @@ public enum TurnKind
 /// <see cref="Admission.Forbidden"/>. Null: a caller with no tenant (it claims nothing and may use only unowned sessions).
 /// </param>
 /// <param name="Model">The model asked for (named in a trip's alert; not part of the decision).</param>
-public readonly record struct TurnInfo(TurnKind Kind, ulong TaskFingerprint, int EstimatedInputTokens, string? Tenant = null, string? Model = null);
+[GenerateSerializer]
+public readonly record struct TurnInfo([property: Id(0)] TurnKind Kind, [property: Id(1)] ulong TaskFingerprint, [property: Id(2)] int EstimatedInputTokens, [property: Id(3)] string? Tenant = null, [property: Id(4)] string? Model = null);

@@ -1,3 +1,5 @@
+using AgentGateway.Contracts.Breakers;
+
 namespace AgentGateway.Governance.Breakers;
 
 /// <summary>

@@ -81,32 +81,31 @@ public static class AdminApi
     }
 
     /// <summary><c>GET /admin/sessions/{id}</c>: the session with its audit trail (oldest first).</summary>
-    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSessionAsync(
-        string id, ISessionService sessions, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SessionView>, ProblemHttpResult>> GetSessionAsync(string id, IGrainFactory grains)
     {
         if (!SessionIds.IsValid(id))
         {
             return InvalidSessionId();
         }
 
-        var view = await sessions.GetDetailAsync(id, cancellationToken).ConfigureAwait(false);
+        var view = await grains.GetGrain<ISessionGrain>(id).GetAsync(withAudit: true).ConfigureAwait(false);
         return view is null ? SessionNotFound(id) : TypedResults.Ok(view);
     }
 
     /// <summary><c>POST /admin/sessions/{id}/resume</c> with an optional <c>{"note": "…"}</c>: clears a trip; 409 when ended.</summary>
     public static Task<Results<Ok<SessionView>, ProblemHttpResult>> ResumeSessionAsync(
-        string id, HttpRequest request, ISessionService sessions, CancellationToken cancellationToken)
-        => OperateAsync(id, request, sessions.ResumeAsync, cancellationToken);
+        string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+        => OperateAsync(id, request, (note) => grains.GetGrain<ISessionGrain>(id).ResumeAsync(note), cancellationToken);
 
     /// <summary><c>POST /admin/sessions/{id}/end</c> with an optional <c>{"note": "…"}</c>: ends the session for good; 409 when already ended.</summary>
     public static Task<Results<Ok<SessionView>, ProblemHttpResult>> EndSessionAsync(
-        string id, HttpRequest request, ISessionService sessions, CancellationToken cancellationToken)
-        => OperateAsync(id, request, sessions.EndAsync, cancellationToken);
+        string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+        => OperateAsync(id, request, (note) => grains.GetGrain<ISessionGrain>(id).EndAsync(note), cancellationToken);
 
     private static async Task<Results<Ok<SessionView>, ProblemHttpResult>> OperateAsync(
         string id,
         HttpRequest request,
-        Func<string, string?, CancellationToken, Task<SessionActionResult>> act,
+        Func<string?, Task<SessionActionResult>> act,
         CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(id))
@@ -120,12 +119,19 @@ public static class AdminApi
             return problem;
         }
 
-        var result = await act(id, note, cancellationToken).ConfigureAwait(false);
+        var result = await act(note).ConfigureAwait(false);
+        if (result.Outcome == SessionActionOutcome.Busy)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+        }
+
         return result.Outcome switch
         {
             SessionActionOutcome.Done => TypedResults.Ok(result.View!),
             SessionActionOutcome.Ended => GatewayProblem.SessionEnded.ToResult(
                 $"Session '{id}' has been ended by an operator: it cannot be resumed or ended again."),
+            SessionActionOutcome.Busy => GatewayProblem.SessionBusy.ToResult(
+                $"Session '{id}' was written elsewhere at the same moment; retry shortly."),
             _ => SessionNotFound(id),
         };
     }

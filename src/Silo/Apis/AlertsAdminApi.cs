@@ -1,4 +1,5 @@
-using AgentGateway.Alerts;
+using AgentGateway.Alerts.Sinks;
+using AgentGateway.Contracts.Alerts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentGateway.Silo.Apis;
@@ -13,10 +14,10 @@ public static class AlertsAdminApi
         return app;
     }
 
-    public static async Task<Ok<AlertList>> GetAlertsAsync(AlertService alerts, CancellationToken cancellationToken)
+    public static async Task<Ok<AlertList>> GetAlertsAsync(IGrainFactory grains, IEnumerable<IAlertSink> sinks)
     {
-        var recent = await alerts.ListAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new AlertList(alerts.Sinks, recent));
+        var recent = await grains.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).ListAsync().ConfigureAwait(false);
+        return TypedResults.Ok(new AlertList([.. sinks.Select(static s => s.Name)], recent));
     }
 
     /// <summary>The configured sinks and the recent alerts, newest first.</summary>

@@ -1,12 +1,10 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Limits;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
-using AgentGateway.Runtime;
 using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Limits;
@@ -28,7 +26,7 @@ namespace AgentGateway.Silo.Apis;
 /// report the real usage one-way.
 /// </summary>
 public sealed partial class ChatCompletionsHandler(
-    ISessionService sessions,
+    IGrainFactory grains,
     ModelCatalog models,
     ModelRouter router,
     AnswerCache cache,
@@ -93,17 +91,14 @@ public sealed partial class ChatCompletionsHandler(
             return RateLimited(context, tenant, limit);
         }
 
-        Admission admission;
-        try
+        var session = grains.GetGrain<ISessionGrain>(sessionId);
+        var admission = await session.AdmitAsync(mapped.Turn with { Tenant = tenant }).ConfigureAwait(false);
+        if (admission.Busy)
         {
-            admission = await sessions.AdmitAsync(sessionId, mapped.Turn with { Tenant = tenant }, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MailboxFullException or SessionConflictException)
-        {
-            // Nothing was decided (a full mailbox, or other nodes won every write race): the client may retry.
+            // Nothing was decided (another writer moved the session on): the client may retry at once.
             await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             context.Response.Headers.RetryAfter = "1";
-            return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' has too many requests waiting; retry shortly.");
+            return GatewayProblem.SessionBusy.ToResult($"Session '{sessionId}' was written elsewhere at the same moment; retry shortly.");
         }
 
         if (admission.Forbidden)
@@ -132,14 +127,14 @@ public sealed partial class ChatCompletionsHandler(
         var cacheKey = cache.KeyFor(model.Name, mapped.Messages, mapped.Options.Tools);
         if (await cache.FindAsync(cacheKey, context.RequestAborted).ConfigureAwait(false) is { } hit)
         {
-            Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, 0, 0));
+            Settle(session, new CallSettlement(admission.ReservedInputTokens, 0, 0));
             await SettleTenantAsync(charge, 0, 0).ConfigureAwait(false);
             return await AnswerWithTextAsync(context, request, hit.Model, hit.Text, Routes.Cache).ConfigureAwait(false);
         }
 
         return request.Stream
-            ? await StreamAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false)
-            : await CompleteAsync(context, request, model, mapped, sessionId, admission, charge, cacheKey).ConfigureAwait(false);
+            ? await StreamAsync(context, request, model, mapped, sessionId, session, admission, charge, cacheKey).ConfigureAwait(false)
+            : await CompleteAsync(context, request, model, mapped, session, admission, charge, cacheKey).ConfigureAwait(false);
     }
 
     /// <summary>429 <c>rate-limited</c> with <c>Retry-After</c> in whole seconds (rounded up, at least 1).</summary>
@@ -218,7 +213,7 @@ public sealed partial class ChatCompletionsHandler(
         ChatCompletionRequest request,
         ModelEntry model,
         MappedChatRequest mapped,
-        string sessionId,
+        ISessionGrain session,
         Admission admission,
         TenantCharge charge,
         string? cacheKey)
@@ -232,7 +227,7 @@ public sealed partial class ChatCompletionsHandler(
 
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
-        Settle(sessionId, new CallSettlement(admission.ReservedInputTokens, input, output));
+        Settle(session, new CallSettlement(admission.ReservedInputTokens, input, output));
         await SettleTenantAsync(charge, input, output).ConfigureAwait(false);
         metrics.ModelCall(routed.Model!, "ok");
 
@@ -264,6 +259,7 @@ public sealed partial class ChatCompletionsHandler(
         ModelEntry model,
         MappedChatRequest mapped,
         string sessionId,
+        ISessionGrain session,
         Admission admission,
         TenantCharge charge,
         string? cacheKey)
@@ -285,7 +281,7 @@ public sealed partial class ChatCompletionsHandler(
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var first = true;
         long? input = null, output = null;
-        var meter = new TokenMeter(sessions, sessionId, admission, _grantTokens, model.Name);
+        var meter = new TokenMeter(session, admission, _grantTokens, model.Name);
         string? finish = null;
         var toolCalls = 0;
         var answer = new StringBuilder();
@@ -302,7 +298,7 @@ public sealed partial class ChatCompletionsHandler(
                 {
                     if (!await meter.TryPassAsync(part.Tokens, aborted).ConfigureAwait(false))
                     {
-                        var cut = await CutOffAsync(response, request, stream, meter, sessionId, id, created, first).ConfigureAwait(false);
+                        var cut = await CutOffAsync(response, request, stream, meter, sessionId, session, id, created, first).ConfigureAwait(false);
                         await SettleTenantAsync(charge, cut.InputTokens, cut.OutputTokens).ConfigureAwait(false);
                         return Results.Empty;
                     }
@@ -333,7 +329,7 @@ public sealed partial class ChatCompletionsHandler(
             metrics.ModelCall(stream.Model, "failed_mid_stream");
             stream.Fail(ex);
             var failed = meter.Settlement(input, output);
-            Settle(sessionId, failed);
+            Settle(session, failed);
             await SettleTenantAsync(charge, failed.InputTokens, failed.OutputTokens).ConfigureAwait(false);
             WriteStreamError(response, ex);
             await response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -344,13 +340,13 @@ public sealed partial class ChatCompletionsHandler(
             // The client went away: charge what was produced so far.
             metrics.ModelCall(stream.Model, "cancelled");
             var cancelled = meter.Settlement(input, output);
-            Settle(sessionId, cancelled);
+            Settle(session, cancelled);
             await SettleTenantAsync(charge, cancelled.InputTokens, cancelled.OutputTokens).ConfigureAwait(false);
             throw;
         }
 
         var settlement = meter.Settlement(input, output);
-        Settle(sessionId, settlement);
+        Settle(session, settlement);
         await SettleTenantAsync(charge, settlement.InputTokens, settlement.OutputTokens).ConfigureAwait(false);
         metrics.ModelCall(stream.Model, "ok");
         stream.Complete(StatusCodes.Status200OK);
@@ -370,7 +366,7 @@ public sealed partial class ChatCompletionsHandler(
     /// and the gateway's note of the trip.
     /// </summary>
     private async Task<CallSettlement> CutOffAsync(
-        HttpResponse response, ChatCompletionRequest request, RoutedStream stream, TokenMeter meter, string sessionId, string id, long created, bool first)
+        HttpResponse response, ChatCompletionRequest request, RoutedStream stream, TokenMeter meter, string sessionId, ISessionGrain session, string id, long created, bool first)
     {
         stream.Cancel();
         var reason = meter.CutOff.ToWireName()!;
@@ -381,7 +377,7 @@ public sealed partial class ChatCompletionsHandler(
 
         metrics.ModelCall(stream.Model, "cut_off");
         var settlement = meter.Settlement(null, null);
-        Settle(sessionId, settlement);
+        Settle(session, settlement);
         LogCutOff(sessionId, stream.Model, reason, meter.Delivered);
         await EndStreamAsync(response, request, stream, id, created, first, "length", settlement, (reason, _options.FallbackMessage), CancellationToken.None)
             .ConfigureAwait(false);
@@ -475,18 +471,10 @@ public sealed partial class ChatCompletionsHandler(
         return Results.Empty;
     }
 
-    private void Settle(string sessionId, CallSettlement settlement)
+    private void Settle(ISessionGrain session, CallSettlement settlement)
     {
         metrics.Tokens(settlement.InputTokens, settlement.OutputTokens);
-        try
-        {
-            sessions.Settle(sessionId, settlement);
-        }
-        catch (MailboxFullException ex)
-        {
-            // The reservation stays counted; only the correction to real usage is lost.
-            LogSettlementDropped(sessionId, ex);
-        }
+        _ = session.SettleAsync(settlement);
     }
 
     private static void StartEventStream(HttpResponse response)
@@ -532,9 +520,6 @@ public sealed partial class ChatCompletionsHandler(
 
     [LoggerMessage(205, LogLevel.Information, "Tenant {Tenant} over its {Limit}-per-minute limit; retry after {Seconds} s")]
     private partial void LogRateLimited(string tenant, string limit, long seconds);
-
-    [LoggerMessage(203, LogLevel.Warning, "Session {SessionId}: usage settlement dropped (mailbox full)")]
-    private partial void LogSettlementDropped(string sessionId, Exception exception);
 
     /// <summary>Writes a completion as JSON straight into the response buffer.</summary>
     private sealed class CompletionResult(CompletionPayload payload) : IResult

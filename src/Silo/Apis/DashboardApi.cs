@@ -1,5 +1,4 @@
-using AgentGateway.Actors.Sessions;
-using AgentGateway.Alerts;
+using AgentGateway.Contracts.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
@@ -29,12 +28,11 @@ public static class DashboardApi
             () => new DashboardFeed(
                 services.GetRequiredService<ISessionCatalog>(),
                 services.GetRequiredService<IModelBreakers>(),
-                services.GetRequiredService<AlertService>(),
+                services.GetRequiredService<IGrainFactory>(),
                 services.GetRequiredService<IOptions<GovernanceOptions>>().Value,
                 services.GetRequiredService<TimeProvider>(),
-                services.GetService<SessionService>(),
-                services.GetService<ChatConversations>(),
-                services.GetService<ClusterMembership>(),
+                services.GetRequiredService<SiloStats>(),
+                services.GetRequiredService<ChatConversations>(),
                 interval),
             LazyThreadSafetyMode.ExecutionAndPublication);
 

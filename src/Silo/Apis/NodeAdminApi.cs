@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime;
-using AgentGateway.Actors.Sessions;
+using AgentGateway.Grains.Diagnostics;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,12 +24,12 @@ public static class NodeAdminApi
         var time = app.ServiceProvider.GetRequiredService<TimeProvider>();
         var started = time.GetTimestamp();
         var admin = app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly);
-        admin.MapGet("/node", (SessionService sessions, ChatConversations chats, bool gc = false) =>
-            GetNode(sessions, chats, time.GetElapsedTime(started), gc));
+        admin.MapGet("/node", (GrainActivations activations, GatewayNode node, ChatConversations chats, bool gc = false) =>
+            GetNode(node, activations.Sessions, chats, time.GetElapsedTime(started), gc));
         return app;
     }
 
-    public static Ok<NodeStats> GetNode(SessionService sessions, ChatConversations chats, TimeSpan uptime, bool gc = false)
+    public static Ok<NodeStats> GetNode(GatewayNode node, int sessionActivations, ChatConversations chats, TimeSpan uptime, bool gc = false)
     {
         if (gc)
         {
@@ -41,9 +42,9 @@ public static class NodeAdminApi
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         ThreadPool.GetMinThreads(out var minWorkers, out _);
         return TypedResults.Ok(new NodeStats(
-            $"{Environment.MachineName}:{Environment.ProcessId}",
+            node.Id,
             Math.Round(uptime.TotalSeconds, 1),
-            sessions.Host.ActivationCount,
+            sessionActivations,
             chats.ConversationCount,
             chats.SocketCount,
             OpenFiles(),

@@ -1,37 +1,48 @@
-using System.Globalization;
-using AgentGateway.Alerts;
-using AgentGateway.Contracts.Cluster;
-using AgentGateway.Providers.Storage;
+using System.Net;
+using System.Net.Sockets;
+using AgentGateway.Grains.Hosting;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
 
 namespace AgentGateway.Silo.Cluster;
 
-/// <summary>How a node joins the cluster (registry, heartbeats, alert adoption, breaker refresh) and the <c>GET /admin/nodes</c> view.</summary>
+/// <summary>How a node hosts its Orleans silo, and the <c>GET /admin/nodes</c> view of the cluster's silos.</summary>
 public static class ClusterHostingExtensions
 {
     /// <summary>
-    /// <see cref="ClusterOptions"/> validated at start, this node's <see cref="NodeIdentity"/>, the in-memory registry unless a durable
-    /// one was registered before (AddDurableStorage), and <see cref="ClusterMembership"/> as a hosted service.
+    /// The Orleans silo, co-hosted with Kestrel in this process: the web front end calls grains in process. The embedded
+    /// default: localhost clustering on a loopback port, no gateway for outside clients, grain state in the stores of
+    /// <c>Storage:Provider</c> (<see cref="StorageHostingExtensions.AddStateStores"/>: in memory, or DynamoDB), reminders
+    /// in memory.
     /// </summary>
-    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddSilo(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddValidatedOptions<ClusterOptions>(builder.Configuration, ClusterOptions.SectionName);
-        services.TryAddSingleton<INodeRegistry, InMemoryNodeRegistry>();
-        services.AddSingleton(static sp => new NodeIdentity(
-            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId ?? AlertComposer.ThisNode,
-            sp.GetRequiredService<TimeProvider>().GetUtcNow()));
-        services.AddSingleton(static sp => ActivatorUtilities.CreateInstance<ClusterMembership>(
-            sp, sp.GetRequiredService<IOptions<ClusterOptions>>().Value));
-        services.AddHostedService(static sp => sp.GetRequiredService<ClusterMembership>());
+        var configured = builder.Configuration.GetSection(ClusterOptions.SectionName).Get<ClusterOptions>() ?? new ClusterOptions();
+        services.AddSingleton(static sp => new GatewayNode(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId ?? GatewayNode.ThisProcess));
+        services.AddSingleton<SiloStats>();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: configured.SiloPort is > 0 and <= 65535 ? configured.SiloPort : FreeLoopbackPort(), gatewayPort: 0);
+            silo.Configure<OrleansClusterOptions>(o =>
+            {
+                o.ClusterId = configured.ClusterId;
+                o.ServiceId = configured.ClusterId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = configured.NodeId ?? GatewayNode.ThisProcess);
+            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = configured.CollectionAge);
+            silo.UseInMemoryReminderService();
+            silo.AddGatewayGrains();
+        });
         return builder;
     }
 
-    /// <summary><c>GET /admin/nodes</c>: the live nodes (heartbeat within <c>Cluster:DeadAfter</c>) with their activation counts.</summary>
+    /// <summary><c>GET /admin/nodes</c>: the cluster's silos (Orleans membership) with their activation counts.</summary>
     public static IEndpointRouteBuilder MapClusterAdminApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/admin").WithTags("Admin").AddEndpointFilter(AdminApi.LoopbackOnly)
@@ -39,39 +50,23 @@ public static class ClusterHostingExtensions
         return app;
     }
 
-    private static async Task<Ok<NodesView>> GetNodesAsync(ClusterMembership membership, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Ok<NodesView>> GetNodesAsync(SiloStats stats, GatewayNode node)
     {
-        var now = time.GetUtcNow();
-        var nodes = await membership.LiveNodesAsync(now, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new NodesView(
-            membership.NodeId,
-            membership.Options.DeadAfter.TotalSeconds,
-            [.. nodes.Select(n => new NodeView(
-                n.NodeId,
-                n.NodeId == membership.NodeId,
-                n.Address,
-                n.StartedAt,
-                n.HeartbeatAt,
-                Math.Round((now - n.HeartbeatAt).TotalSeconds, 3),
-                n.SessionActivations,
-                n.BreakerActivations,
-                n.Conversations,
-                n.Sockets))]));
+        var silos = await stats.SilosAsync().ConfigureAwait(false);
+        return TypedResults.Ok(new NodesView(node.Id, silos));
     }
 
-    /// <summary>The answer of <c>GET /admin/nodes</c>.</summary>
-    public sealed record NodesView(string Self, double DeadAfterSeconds, IReadOnlyList<NodeView> Nodes);
+    /// <summary>
+    /// A free loopback port for the silo: the embedded default talks to no other silo, and several nodes on one machine
+    /// (tests, the local cluster script) must not collide on Orleans' fixed default.
+    /// </summary>
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
 
-    /// <summary>One live node; <c>HeartbeatAgeSeconds</c> is measured on the answering node's clock.</summary>
-    public sealed record NodeView(
-        string Node,
-        bool Self,
-        string Address,
-        DateTimeOffset StartedAt,
-        DateTimeOffset HeartbeatAt,
-        double HeartbeatAgeSeconds,
-        int SessionActivations,
-        int BreakerActivations,
-        int Conversations,
-        int Sockets);
+    /// <summary>The answer of <c>GET /admin/nodes</c>: this node's name and every silo of the cluster.</summary>
+    public sealed record NodesView(string Self, IReadOnlyList<SiloView> Nodes);
 }

@@ -2,36 +2,29 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AgentGateway.Silo.Cluster;
 
-/// <summary>How a node takes part in a cluster (configuration section <c>Cluster</c>); one node alone uses it too.</summary>
+/// <summary>The Orleans silo this process hosts (configuration section <c>Cluster</c>); one node alone uses it too.</summary>
 public sealed class ClusterOptions : IValidatableObject
 {
     public const string SectionName = "Cluster";
-    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(2);
-    public static readonly TimeSpan DefaultDeadAfter = TimeSpan.FromSeconds(10);
-    public static readonly TimeSpan DefaultBreakerRefreshInterval = TimeSpan.FromMilliseconds(500);
-    public static readonly TimeSpan DefaultTripLookback = TimeSpan.FromHours(1);
+    public const string DefaultClusterId = "agent-gateway";
+    public static readonly TimeSpan DefaultCollectionAge = TimeSpan.FromMinutes(10);
 
-    /// <summary>The node's id in the registry and in alerts; default <c>{host name}:{process id}</c>. At most 128 characters.</summary>
+    /// <summary>The node's name: the silo's name and the node named in alerts. Default <c>{host name}:{process id}</c>. At most 128 characters.</summary>
     [MaxLength(128)]
     public string? NodeId { get; set; }
 
-    /// <summary>Where operators reach the node (shown in <c>GET /admin/nodes</c>); default: the first address it listens on.</summary>
-    public string? AdvertisedAddress { get; set; }
-
-    /// <summary>How often the node writes its registry record. Default 2 s.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = DefaultHeartbeatInterval;
-
-    /// <summary>A node whose last heartbeat is older than this is gone: no longer listed, its undelivered alerts adopted. Default 10 s.</summary>
-    public TimeSpan DeadAfter { get; set; } = DefaultDeadAfter;
-
     /// <summary>
-    /// How often every breaker rereads the shared store, so a breaker another node opened (or an operator isolated) is
-    /// seen here within this time plus one read. Default 500 ms; zero turns it off (a node alone needs none).
+    /// The loopback port silos talk to each other on. Default 0: a free port is picked at start (the embedded default
+    /// talks to no other silo, so any port serves).
     /// </summary>
-    public TimeSpan BreakerRefreshInterval { get; set; } = DefaultBreakerRefreshInterval;
+    [Range(0, 65535)]
+    public int SiloPort { get; set; }
 
-    /// <summary>How far back trips are checked for a missing alert when a node is found gone (and at start). Default 1 h.</summary>
-    public TimeSpan TripLookback { get; set; } = DefaultTripLookback;
+    /// <summary>The Orleans cluster and service id. Default <c>agent-gateway</c>.</summary>
+    public string ClusterId { get; set; } = DefaultClusterId;
+
+    /// <summary>A grain (session, conversation) that handled no call for this long is deactivated. 1 minute to 1 day. Default 10 minutes.</summary>
+    public TimeSpan CollectionAge { get; set; } = DefaultCollectionAge;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -40,24 +33,14 @@ public sealed class ClusterOptions : IValidatableObject
             yield return new($"{SectionName}:{nameof(NodeId)} must be non-empty printable text (was '{NodeId}').");
         }
 
-        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100))
+        if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.')))
         {
-            yield return new($"{SectionName}:{nameof(HeartbeatInterval)} must be at least 00:00:00.1 (was {HeartbeatInterval}).");
+            yield return new($"{SectionName}:{nameof(ClusterId)} must be letters, digits and - _ . (was '{ClusterId}').");
         }
 
-        if (DeadAfter < 2 * HeartbeatInterval)
+        if (CollectionAge < TimeSpan.FromMinutes(1) || CollectionAge > TimeSpan.FromDays(1))
         {
-            yield return new($"{SectionName}:{nameof(DeadAfter)} must be at least twice {SectionName}:{nameof(HeartbeatInterval)} (was {DeadAfter}, heartbeat {HeartbeatInterval}): one late heartbeat must not declare a node dead.");
-        }
-
-        if (BreakerRefreshInterval < TimeSpan.Zero || (BreakerRefreshInterval > TimeSpan.Zero && BreakerRefreshInterval < TimeSpan.FromMilliseconds(50)))
-        {
-            yield return new($"{SectionName}:{nameof(BreakerRefreshInterval)} must be zero (off) or at least 00:00:00.05 (was {BreakerRefreshInterval}).");
-        }
-
-        if (TripLookback <= TimeSpan.Zero)
-        {
-            yield return new($"{SectionName}:{nameof(TripLookback)} must be positive (was {TripLookback}).");
+            yield return new($"{SectionName}:{nameof(CollectionAge)} must be from 1 minute to 1 day (was {CollectionAge}).");
         }
     }
 }

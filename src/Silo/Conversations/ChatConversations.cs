@@ -19,7 +19,7 @@ public sealed class ConversationContext
     private ActorHost<string, ConversationActor>? _host;
 
     public ConversationContext(
-        ISessionService sessions,
+        IGrainFactory grains,
         ModelCatalog models,
         ModelRouter router,
         ChatSocketOptions options,
@@ -33,7 +33,7 @@ public sealed class ConversationContext
     {
         Limits = limits;
         Cache = cache;
-        Sessions = sessions;
+        Grains = grains;
         Models = models;
         Router = router;
         Options = options;
@@ -46,7 +46,9 @@ public sealed class ConversationContext
         DefaultModel = string.IsNullOrWhiteSpace(options.DefaultModel) ? models.Models.First().Name : options.DefaultModel;
     }
 
-    public ISessionService Sessions { get; }
+    public IGrainFactory Grains { get; }
+
+    public ISessionGrain Session(string sessionId) => Grains.GetGrain<ISessionGrain>(sessionId);
 
     /// <summary>The tenants' RPM and TPM limits.</summary>
     public TenantRateLimits Limits { get; }
@@ -85,18 +87,11 @@ public sealed class ConversationContext
         }
     }
 
-    /// <summary>Reports a call's usage; a full session mailbox loses only the correction (the reservation stays).</summary>
+    /// <summary>Reports a call's usage (one-way).</summary>
     public void Settle(string sessionId, CallSettlement settlement)
     {
         Metrics.Tokens(settlement.InputTokens, settlement.OutputTokens);
-        try
-        {
-            Sessions.Settle(sessionId, settlement);
-        }
-        catch (MailboxFullException ex)
-        {
-            _logger.LogWarning(ex, "Session {SessionId}: usage settlement dropped (mailbox full)", sessionId);
-        }
+        _ = Session(sessionId).SettleAsync(settlement);
     }
 
     /// <summary>The view of a session that has never been seen: active, nothing counted.</summary>
@@ -117,7 +112,7 @@ public sealed class ChatConversations : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ChatConnection, byte> _open = new();
 
     public ChatConversations(
-        ISessionService sessions,
+        IGrainFactory grains,
         ModelCatalog models,
         ModelRouter router,
         IOptions<ChatSocketOptions> options,
@@ -133,7 +128,7 @@ public sealed class ChatConversations : IAsyncDisposable
     {
         lifetime.ApplicationStopping.Register(CloseAll);
         _context = new ConversationContext(
-            sessions, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits, cache);
+            grains, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits, cache);
         _host = new ActorHost<string, ConversationActor>(
             id => new ConversationActor(id, _context),
             hostOptions.Value,

@@ -1,5 +1,4 @@
 using AgentGateway.Contracts.Sessions;
-using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
@@ -22,7 +21,7 @@ public static class ChatSocketApi
     public static WebApplication MapChatSockets(this WebApplication app)
     {
         app.UseWebSockets();
-        app.MapGet("/v1/sessions/{id}/ws", static async (HttpContext context, string id, ChatConversations conversations, ISessionService sessions, IOptions<ChatSocketOptions> options) =>
+        app.MapGet("/v1/sessions/{id}/ws", static async (HttpContext context, string id, ChatConversations conversations, IGrainFactory grains, IOptions<ChatSocketOptions> options) =>
         {
             // Set by GatewayAuthMiddleware (the key may come as a subprotocol: browsers cannot set headers); fail closed.
             if (context.GetCaller() is not { Tenant: { } tenant })
@@ -44,20 +43,13 @@ public static class ChatSocketApi
 
             // The session's owner is settled before the upgrade, so a socket never joins another tenant's conversation
             // (two tenants racing for a new id: exactly one claim is written).
-            bool owned;
-            try
+            switch (await grains.GetGrain<ISessionGrain>(id).ClaimAsync(tenant).ConfigureAwait(false))
             {
-                owned = await sessions.ClaimAsync(id, tenant, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (MailboxFullException)
-            {
-                context.Response.Headers.RetryAfter = "1";
-                return GatewayProblem.SessionBusy.ToResult($"Session '{id}' has too many requests waiting; retry shortly.");
-            }
-
-            if (!owned)
-            {
-                return ChatCompletionsHandler.SessionForbidden(id);
+                case SessionClaim.Forbidden:
+                    return ChatCompletionsHandler.SessionForbidden(id);
+                case SessionClaim.Busy:
+                    context.Response.Headers.RetryAfter = "1";
+                    return GatewayProblem.SessionBusy.ToResult($"Session '{id}' was written elsewhere at the same moment; retry shortly.");
             }
 
             var settings = options.Value;

@@ -1,5 +1,4 @@
 using System.Text;
-using AgentGateway.Actors.Sessions;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
@@ -66,7 +65,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
             return false;
         }
 
-        var view = await context.Sessions.GetAsync(sessionId, cancellationToken).ConfigureAwait(false) ?? context.NewSessionView(sessionId);
+        var view = await context.Session(sessionId).GetAsync(withAudit: false).ConfigureAwait(false) ?? context.NewSessionView(sessionId);
 
         // Every socket's tenant owns the session (claimed before the upgrade); the calls are admitted as that tenant.
         _tenant ??= connection.Tenant;
@@ -301,17 +300,12 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
         }
 
         var tenantCharge = charged ?? (_tenant is null ? 0 : estimate);
-        Admission admission;
-        try
+        var admission = await context.Session(sessionId).AdmitAsync(new TurnInfo(kind, _task, estimate, _tenant, _model!.Name)).ConfigureAwait(false);
+        if (admission.Busy)
         {
-            admission = await context.Sessions.AdmitAsync(sessionId, new TurnInfo(kind, _task, estimate, _tenant, _model!.Name), cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MailboxFullException or SessionConflictException)
-        {
-            // Nothing was decided (a full mailbox, or other nodes won every write race): the client may retry.
+            // Nothing was decided (another writer moved the session on): the client may retry.
             await RefundTenantAsync(tenantCharge).ConfigureAwait(false);
-            Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{sessionId}' has too many requests waiting; retry shortly."));
+            Broadcast(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{sessionId}' was written elsewhere at the same moment; retry shortly."));
             return;
         }
 
@@ -363,7 +357,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
     /// <summary>The model call, outside the actor's turns: stream, meter, pass tokens on, then report the end.</summary>
     private async Task RunCallAsync(ModelCall call)
     {
-        var meter = new TokenMeter(context.Sessions, sessionId, call.Admission, context.StreamGrantTokens, call.Model.Name);
+        var meter = new TokenMeter(context.Session(sessionId), call.Admission, context.StreamGrantTokens, call.Model.Name);
         List<FunctionCallContent>? toolCalls = null;
         long? input = null, output = null;
         string? finish = null, route = null, model = null;

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using AgentGateway.Actors.Sessions;
-using AgentGateway.Alerts;
+using AgentGateway.Contracts.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
@@ -27,12 +26,11 @@ namespace AgentGateway.Silo.Dashboard;
 public sealed class DashboardFeed(
     ISessionCatalog catalog,
     IModelBreakers breakers,
-    AlertService alerts,
+    IGrainFactory grains,
     GovernanceOptions governance,
     TimeProvider time,
-    SessionService? sessions,
-    ChatConversations? chats,
-    ClusterMembership? cluster,
+    SiloStats silos,
+    ChatConversations chats,
     TimeSpan interval)
 {
     public const int MaxSessions = 200;
@@ -99,7 +97,7 @@ public sealed class DashboardFeed(
             .ToList();
 
         var breakerList = await breakers.ListAsync(cancellationToken).ConfigureAwait(false);
-        var alertList = await alerts.ListAsync(cancellationToken).ConfigureAwait(false);
+        var alertList = await grains.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).ListAsync().ConfigureAwait(false);
         var recentAlerts = alertList
             .Take(MaxAlerts)
             .Select(static a => new DashboardAlert(
@@ -111,17 +109,10 @@ public sealed class DashboardFeed(
                 [.. a.Deliveries.Select(static d => new DashboardDelivery(d.Sink, d.Status, d.Attempts, d.LastError))]))
             .ToList();
 
-        // Every live node from the registry; this node's own counts are read now rather than at its last heartbeat.
-        var self = new DashboardNode(
-            cluster?.NodeId ?? alerts.Node,
-            sessions?.Host.ActivationCount ?? 0,
-            chats?.ConversationCount ?? 0,
-            chats?.SocketCount ?? 0);
-        var nodes = cluster is null
-            ? [self]
-            : (await cluster.LiveNodesAsync(now, cancellationToken).ConfigureAwait(false))
-                .Select(n => n.NodeId == self.Node ? self : new DashboardNode(n.NodeId, n.SessionActivations, n.Conversations, n.Sockets))
-                .ToList();
+        // Every silo of the cluster; the conversations and sockets are this node's own (the web front end it holds).
+        var nodes = (await silos.SilosAsync().ConfigureAwait(false))
+            .Select(n => new DashboardNode(n.Node, n.SessionActivations, n.Self ? chats.ConversationCount : 0, n.Self ? chats.SocketCount : 0))
+            .ToList();
 
         return new DashboardSnapshot(
             now,

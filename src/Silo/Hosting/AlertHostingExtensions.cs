@@ -1,8 +1,9 @@
+using AgentGateway.Contracts.Breakers;
 using AgentGateway.Actors.Breakers;
 using AgentGateway.Alerts;
-using AgentGateway.Alerts.Outbox;
 using AgentGateway.Alerts.Sinks;
-using AgentGateway.Contracts.Sessions;
+using AgentGateway.Contracts.Alerts;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Governance.Breakers;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,15 +12,16 @@ using Microsoft.Extensions.Options;
 namespace AgentGateway.Silo.Hosting;
 
 /// <summary>How a node gets its alerts: session trips and breaker opens/closes, through a durable outbox, to the configured sinks.</summary>
-public static partial class AlertHostingExtensions
+public static class AlertHostingExtensions
 {
     /// <summary>The named <see cref="HttpClient"/> the webhook and SNS sinks share.</summary>
     public const string HttpClientName = "alerts";
 
     /// <summary>
-    /// <see cref="AlertOptions"/> (section <c>Alerts</c>) validated at start; the file outbox under
-    /// <c>Alerts:OutboxDirectory</c>; the sinks of <c>Alerts:Sinks</c>; the <see cref="AlertService"/> as the
-    /// <see cref="ISessionEventSink"/> and as a breaker transition sink beside the metrics; recovery of the outbox at start.
+    /// <see cref="AlertOptions"/> (section <c>Alerts</c>) validated at start; the sinks of <c>Alerts:Sinks</c> for the
+    /// alert grain; its composer (naming this node) and metrics; breaker transitions handed to it; and, once the silo is
+    /// active, the outbox's recovery, which delivers what a previous run left pending. The outbox store itself is the
+    /// state provider's (<see cref="StorageHostingExtensions.AddStateStores"/>).
     /// </summary>
     public static WebApplicationBuilder AddAlerts(this WebApplicationBuilder builder)
     {
@@ -32,59 +34,13 @@ public static partial class AlertHostingExtensions
         })
             // The factory's request logging names the URL, and a Slack webhook's path is its secret.
             .RemoveAllLoggers();
-        services.TryAddSingleton<IAlertOutboxStore>(static sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;
-            var directory = options.OutboxDirectory;
-            var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            return OpenOutbox(
-                Path.IsPathRooted(directory) ? directory : Path.Combine(root, directory),
-                options.Retention,
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<AlertService>>());
-        });
+        services.AddSingleton<IEnumerable<IAlertSink>>(static sp => [.. CreateSinks(sp, sp.GetRequiredService<IOptions<AlertOptions>>().Value)]);
+        services.AddSingleton(static sp => new AlertComposer(sp.GetRequiredService<GatewayNode>().Id));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertObserver, AlertMetricsObserver>());
-        services.AddSingleton(static sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;
-            return new AlertService(
-                options,
-                sp.GetRequiredService<IAlertOutboxStore>(),
-                CreateSinks(sp, options),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>(),
-                new CompositeAlertObserver(sp.GetServices<IAlertObserver>()),
-                sp.GetService<Cluster.NodeIdentity>()?.Id);
-        });
-        services.AddSingleton<ISessionEventSink>(static sp => sp.GetRequiredService<AlertService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBreakerTransitionSink, AlertBreakerTransitionSink>());
-        services.AddHostedService<AlertOutboxRecovery>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AlertOutboxRecovery>();
         return builder;
     }
-
-    /// <summary>
-    /// The file outbox, or — when its directory cannot be written (a read-only image without a volume) — the in-memory
-    /// one with an error logged: a node that cannot keep alerts across a restart still alerts, rather than not starting.
-    /// </summary>
-    private static IAlertOutboxStore OpenOutbox(string directory, TimeSpan retention, TimeProvider time, ILogger logger)
-    {
-        try
-        {
-            var store = new FileAlertOutboxStore(directory, retention, time);
-            var probe = Path.Combine(store.Directory, ".write-probe-" + Guid.NewGuid().ToString("N"));
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-            return store;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            OutboxNotWritable(logger, directory, ex);
-            return new InMemoryAlertOutboxStore();
-        }
-    }
-
-    [LoggerMessage(320, LogLevel.Error, "The alert outbox directory {Directory} cannot be written: alerts are kept in memory only and a restart loses undelivered ones. Set Alerts:OutboxDirectory to a writable (persistent) path")]
-    private static partial void OutboxNotWritable(ILogger logger, string directory, Exception exception);
 
     private static IEnumerable<IAlertSink> CreateSinks(IServiceProvider sp, AlertOptions options)
     {
@@ -101,10 +57,11 @@ public static partial class AlertHostingExtensions
         }
     }
 
-    /// <summary>Breaker transitions to the alert actor (a Tell: the breaker's turn never waits).</summary>
-    private sealed class AlertBreakerTransitionSink(AlertService alerts) : IBreakerTransitionSink
+    /// <summary>Breaker transitions to the alert grain (one-way: the breaker's turn never waits).</summary>
+    private sealed class AlertBreakerTransitionSink(IGrainFactory grains) : IBreakerTransitionSink
     {
-        public void OnTransition(string model, BreakerTransition transition) => alerts.BreakerTransition(model, transition);
+        public void OnTransition(string model, BreakerTransition transition) =>
+            _ = grains.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).BreakerTransitionedAsync(model, transition);
     }
 
     /// <summary>The alert counters of <see cref="GatewayMetrics"/>.</summary>
@@ -119,11 +76,15 @@ public static partial class AlertHostingExtensions
         public void Failed(string sink) => metrics.AlertFailed(sink);
     }
 
-    /// <summary>At start, reads the outbox and resumes delivering what a previous run left pending; at stop, ends the alert actor.</summary>
-    private sealed class AlertOutboxRecovery(AlertService alerts) : IHostedService
+    /// <summary>
+    /// Once the silo is active (its storage ready), activates the alert grain, which reads the outbox and resumes
+    /// delivering what a previous run left pending, before the web server takes its first request.
+    /// </summary>
+    private sealed class AlertOutboxRecovery(IGrainFactory grains) : ILifecycleParticipant<ISiloLifecycle>
     {
-        public Task StartAsync(CancellationToken cancellationToken) => alerts.RecoverAsync(cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(
+            nameof(AlertOutboxRecovery),
+            ServiceLifecycleStage.Active,
+            _ => grains.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).RecoverAsync());
     }
 }

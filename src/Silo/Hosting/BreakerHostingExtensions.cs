@@ -24,8 +24,6 @@ public static class BreakerHostingExtensions
         var services = builder.Services;
         services.AddValidatedOptions<BreakerOptions>(builder.Configuration, BreakerOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBreakerTransitionSink, BreakerTransitionMetrics>());
-        // A durable store registered before (AddDurableStorage) wins over the embedded one.
-        services.TryAddSingleton<IBreakerStore>(static _ => new InMemoryBreakerStore());
         services.AddSingleton(static sp => new ModelBreakers(
             sp.GetRequiredService<ModelCatalog>().AllEntries.Select(static m => m.Name),
             sp.GetRequiredService<IBreakerStore>(),

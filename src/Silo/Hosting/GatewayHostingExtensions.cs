@@ -1,10 +1,5 @@
-using AgentGateway.Actors.Sessions;
-using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
-using AgentGateway.Contracts.Caching;
-using AgentGateway.Providers.Caching;
 using AgentGateway.Providers.Models;
-using AgentGateway.Providers.Storage;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Problems;
@@ -76,24 +71,6 @@ public static class GatewayHostingExtensions
         return builder;
     }
 
-    /// <summary>Session governance on the in-process actor host, over the embedded in-memory store.</summary>
-    public static WebApplicationBuilder AddSessionGovernance(this WebApplicationBuilder builder)
-    {
-        // A durable store registered before (AddDurableStorage) wins over the embedded one.
-        builder.Services.TryAddSingleton<InMemorySessionStore>();
-        builder.Services.TryAddSingleton<ISessionStore>(static sp => sp.GetRequiredService<InMemorySessionStore>());
-        builder.Services.TryAddSingleton<ISessionCatalog>(static sp => sp.GetRequiredService<InMemorySessionStore>());
-        builder.Services.AddSingleton(static sp => new SessionService(
-            sp.GetRequiredService<ISessionStore>(),
-            sp.GetRequiredService<IOptions<GovernanceOptions>>().Value,
-            sp.GetRequiredService<IOptions<ActorHostOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<ISessionEventSink>()));
-        builder.Services.AddSingleton<ISessionService>(static sp => sp.GetRequiredService<SessionService>());
-        return builder;
-    }
-
     /// <summary>The logical models and their providers (simulated by default).</summary>
     public static WebApplicationBuilder AddModelProviders(this WebApplicationBuilder builder)
     {
@@ -103,14 +80,6 @@ public static class GatewayHostingExtensions
         builder.Services.AddValidatedOptions<RoutingOptions>(builder.Configuration, RoutingOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingModelsValidator>();
         builder.Services.AddSingleton<ModelRouter>();
-        builder.Services.AddValidatedOptions<CacheOptions>(builder.Configuration, CacheOptions.SectionName);
-        // A shared cache registered before (Redis) wins over the node's own.
-        builder.Services.TryAddSingleton<IResponseCache>(static sp =>
-        {
-            var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
-            return new InMemoryResponseCache(cache.MaxEntries, cache.TimeToLive, sp.GetRequiredService<TimeProvider>());
-        });
-        builder.Services.AddSingleton<AnswerCache>();
         builder.Services.AddSingleton<ChatCompletionsHandler>();
         return builder;
     }
@@ -123,15 +92,12 @@ public static class GatewayHostingExtensions
             StatusCodeSelector = static ex => ex switch
             {
                 BadHttpRequestException bad => bad.StatusCode,
-                SessionConflictException => StatusCodes.Status429TooManyRequests,
                 _ => StatusCodes.Status500InternalServerError,
             },
 
             // Without a handler the framework writes its generic problem (an RFC link as the type, no OpenAI
             // error object); the gateway's own, with its stable type, is what clients are promised.
-            ExceptionHandler = static http => http.Features.Get<IExceptionHandlerFeature>()?.Error is SessionConflictException conflict
-                ? WriteSessionBusyAsync(http, conflict)
-                : WriteStatusProblemAsync(http),
+            ExceptionHandler = WriteStatusProblemAsync,
         });
         app.UseStatusCodePages(static context => WriteStatusProblemAsync(context.HttpContext));
         // Start collecting before the first request, not at the first scrape.
@@ -141,18 +107,6 @@ public static class GatewayHostingExtensions
         app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
         return app;
-    }
-
-    /// <summary>
-    /// Other nodes won every write race for the session in this turn (heavy cross-node contention on one session):
-    /// nothing was decided or counted, so the caller may simply retry — the same answer as a full session mailbox.
-    /// </summary>
-    private static Task WriteSessionBusyAsync(HttpContext http, SessionConflictException conflict)
-    {
-        http.Response.Headers.RetryAfter = "1";
-        return GatewayProblem.SessionBusy
-            .ToResult($"Session '{conflict.SessionId}' is being written by other nodes at the same moment; retry shortly.")
-            .ExecuteAsync(http);
     }
 
     /// <summary>The gateway problem for the response's status code, if it has one; the detail never carries an exception's text.</summary>

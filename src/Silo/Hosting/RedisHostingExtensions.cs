@@ -1,5 +1,6 @@
 using AgentGateway.Contracts.Caching;
 using AgentGateway.Contracts.Limits;
+using AgentGateway.Providers.Caching;
 using AgentGateway.Providers.Limits;
 using AgentGateway.Redis;
 using AgentGateway.Silo.Limits;
@@ -9,37 +10,44 @@ using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Hosting;
 
-/// <summary>Registration of the shared Redis (response cache, tenant limits) and of the tenants' limits.</summary>
+/// <summary>Registration of the answer cache and the tenants' limits: in Redis when it is configured, else in process.</summary>
 public static class RedisHostingExtensions
 {
     /// <summary>
-    /// With <c>Redis:Configuration</c> set: the answer cache and the tenants' RPM/TPM limits in Redis, shared by every
-    /// node (registered before <see cref="GatewayHostingExtensions.AddModelProviders"/>, whose in-process cache then
-    /// stays out). Without it (the embedded default): limits in process; the cache stays the node's own.
+    /// The answer cache (<see cref="CacheOptions"/>, section <c>Cache</c>) and the tenants' RPM/TPM limits. With
+    /// <c>Redis:Configuration</c> set both are in Redis, shared by every node; without it (the embedded default) both are
+    /// in process.
     /// </summary>
-    public static WebApplicationBuilder AddRedis(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddCacheAndLimits(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddValidatedOptions<CacheOptions>(builder.Configuration, CacheOptions.SectionName);
+        services.AddSingleton<AnswerCache>();
         services.AddValidatedOptions<RedisOptions>(builder.Configuration, RedisOptions.SectionName);
         var configured = builder.Configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>() ?? new RedisOptions();
         if (configured.Enabled)
         {
-            services.TryAddSingleton<RedisConnection>();
-            services.TryAddSingleton<RedisFailures>();
-            services.TryAddSingleton<IResponseCache>(static sp => new RedisResponseCache(
+            services.AddSingleton<RedisConnection>();
+            services.AddSingleton<RedisFailures>();
+            services.AddSingleton<IResponseCache>(static sp => new RedisResponseCache(
                 sp.GetRequiredService<RedisConnection>(),
                 sp.GetRequiredService<IOptions<CacheOptions>>().Value.TimeToLive,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<RedisFailures>()));
-            services.TryAddSingleton<ITenantRateLimiter, RedisTenantRateLimiter>();
+            services.AddSingleton<ITenantRateLimiter, RedisTenantRateLimiter>();
             services.AddHostedService<RedisWarmStart>();
         }
         else
         {
-            services.TryAddSingleton<ITenantRateLimiter, InProcessTenantRateLimiter>();
+            services.AddSingleton<IResponseCache>(static sp =>
+            {
+                var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+                return new InMemoryResponseCache(cache.MaxEntries, cache.TimeToLive, sp.GetRequiredService<TimeProvider>());
+            });
+            services.AddSingleton<ITenantRateLimiter, InProcessTenantRateLimiter>();
         }
 
-        services.TryAddSingleton<TenantRateLimits>();
+        services.AddSingleton<TenantRateLimits>();
         return builder;
     }
 }

@@ -316,11 +316,11 @@ public sealed class RoutedStream(
 
     /// <summary>
     /// The stream broke off with <paramref name="error"/>: the model's fault (its breaker counts it) unless the
-    /// gateway itself could not go on (a session too busy to charge the next chunk), which only cancels it.
+    /// gateway itself could not go on (the session's grain could not be asked for the next grant), which only cancels it.
     /// </summary>
     public void Fail(Exception error)
     {
-        if (error is AgentGateway.Runtime.MailboxFullException)
+        if (error is Orleans.Runtime.OrleansException)
         {
             Cancel();
             return;

@@ -11,7 +11,7 @@ namespace AgentGateway.Silo.Streaming;
 /// is refused, and the session trips with token_velocity in that same actor turn.
 /// </summary>
 /// <remarks>One meter per call, used by one reader at a time (the stream's pump). Not thread-safe.</remarks>
-public sealed class TokenMeter(ISessionService sessions, string sessionId, Admission admission, int grantTokens, string? model = null)
+public sealed class TokenMeter(ISessionGrain session, Admission admission, int grantTokens, string? model = null)
 {
     private long _held;
 
@@ -53,7 +53,6 @@ public sealed class TokenMeter(ISessionService sessions, string sessionId, Admis
     }
 
     /// <summary>Pays for a chunk of <paramref name="tokens"/> tokens; false: it must not be passed on (see <see cref="CutOff"/>).</summary>
-    /// <exception cref="AgentGateway.Runtime.MailboxFullException">The session's mailbox is full.</exception>
     public ValueTask<bool> TryPassAsync(int tokens, CancellationToken cancellationToken)
     {
         if (CutOff != TripReason.None)
@@ -79,8 +78,8 @@ public sealed class TokenMeter(ISessionService sessions, string sessionId, Admis
     private async ValueTask<bool> ChargeAsync(int tokens, CancellationToken cancellationToken)
     {
         var needed = (int)(tokens - _held);
-        var grant = await sessions.ChargeAsync(sessionId, new StreamCharge(needed, Math.Max(grantTokens, needed), model), cancellationToken)
-            .ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var grant = await session.ChargeAsync(new StreamCharge(needed, Math.Max(grantTokens, needed), model)).ConfigureAwait(false);
         Charged += grant.Charged;
         Counted += tokens;
         if (!grant.Allowed)

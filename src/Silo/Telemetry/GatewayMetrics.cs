@@ -1,3 +1,4 @@
+using AgentGateway.Contracts.Breakers;
 using System.Diagnostics.Metrics;
 
 namespace AgentGateway.Silo.Telemetry;

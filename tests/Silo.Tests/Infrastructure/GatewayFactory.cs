@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.TestingHost;
 
 namespace AgentGateway.Silo.Tests.Infrastructure;
 
@@ -48,6 +49,9 @@ public sealed class GatewayFactory(
         builder.ConfigureTestServices(testServices =>
         {
             testServices.AddSingleton<TimeProvider>(Time);
+
+            // The grains run on the fake clock; Orleans' own maintenance (membership, messaging, collection) on real time.
+            testServices.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             testServices.AddSingleton<IHostLifetime>(_lifetime);
             services?.Invoke(testServices);
         });

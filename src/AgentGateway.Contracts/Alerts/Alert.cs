@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace AgentGateway.Alerts;
+namespace AgentGateway.Contracts.Alerts;
 
 /// <summary>What an alert is about. The wire names (<see cref="AlertKinds"/>) are stored and sent: never rename.</summary>
 public static class AlertKinds
@@ -21,14 +21,15 @@ public static class AlertKinds
 /// <param name="Subject">A one-line subject (ASCII, at most 100 characters: SNS's limit).</param>
 /// <param name="Text">The human text, e.g. <c>CRITICAL: Session ID [X] terminated due to loop limit</c>.</param>
 /// <param name="Body">The structured body.</param>
+[GenerateSerializer, Immutable]
 public sealed record Alert(
-    string MessageId,
-    string Key,
-    string Kind,
-    string Severity,
-    string Subject,
-    string Text,
-    AlertBody Body);
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] string Key,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] string Severity,
+    [property: Id(4)] string Subject,
+    [property: Id(5)] string Text,
+    [property: Id(6)] AlertBody Body);
 
 /// <summary>The structured part of an alert (JSON, snake_case on the wire).</summary>
 /// <param name="SessionId">The session, for session alerts.</param>
@@ -40,13 +41,14 @@ public sealed record Alert(
 /// <param name="BreakerState">The state the breaker entered, for breaker alerts.</param>
 /// <param name="Node">The node that raised it: <c>machine:pid</c>.</param>
 /// <param name="Time">When the event happened (the trip or transition time, by the node's clock).</param>
+[GenerateSerializer, Immutable]
 public sealed record AlertBody(
-    [property: JsonPropertyName("session_id")] string? SessionId,
-    [property: JsonPropertyName("tenant")] string? Tenant,
-    [property: JsonPropertyName("reason")] string Reason,
-    [property: JsonPropertyName("loop_count")] int? LoopCount,
-    [property: JsonPropertyName("tokens_in_window")] long? TokensInWindow,
-    [property: JsonPropertyName("model")] string? Model,
-    [property: JsonPropertyName("breaker_state")] string? BreakerState,
-    [property: JsonPropertyName("node")] string Node,
-    [property: JsonPropertyName("time")] DateTimeOffset Time);
+    [property: Id(0), JsonPropertyName("session_id")] string? SessionId,
+    [property: Id(1), JsonPropertyName("tenant")] string? Tenant,
+    [property: Id(2), JsonPropertyName("reason")] string Reason,
+    [property: Id(3), JsonPropertyName("loop_count")] int? LoopCount,
+    [property: Id(4), JsonPropertyName("tokens_in_window")] long? TokensInWindow,
+    [property: Id(5), JsonPropertyName("model")] string? Model,
+    [property: Id(6), JsonPropertyName("breaker_state")] string? BreakerState,
+    [property: Id(7), JsonPropertyName("node")] string Node,
+    [property: Id(8), JsonPropertyName("time")] DateTimeOffset Time);

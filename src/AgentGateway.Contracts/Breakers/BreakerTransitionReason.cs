@@ -1,4 +1,4 @@
-namespace AgentGateway.Governance.Breakers;
+namespace AgentGateway.Contracts.Breakers;
 
 /// <summary>Why a breaker changed state. The numbers may be stored or sent: never renumber.</summary>
 public enum BreakerTransitionReason

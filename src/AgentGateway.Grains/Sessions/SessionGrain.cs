@@ -1,0 +1,233 @@
+using AgentGateway.Contracts.Alerts;
+using AgentGateway.Contracts.Logging;
+using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance;
+using AgentGateway.Grains.Diagnostics;
+using AgentGateway.Grains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+
+namespace AgentGateway.Grains.Sessions;
+
+/// <summary>
+/// One agent session: a thin adapter that runs its <see cref="SessionGovernor"/> one turn at a time and stores each
+/// decision before it answers, so a model call is counted durably before it is made.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Writes: an admission that counted or tripped (or claimed an unowned session), a stream cut-off that tripped, and an
+/// operator action are written in their turn. Stream grants and settlements are not (a write per token would be the
+/// hottest write of the gateway): they are written with the session's next decision, or when the grain deactivates.
+/// A refusal of a tripped or ended session writes nothing, so a runaway agent hammering it costs no write.
+/// </para>
+/// <para>
+/// A trip's alert is stored by the alert grain before this turn answers, so the fallback a client receives always has
+/// its alert on record: a crash after the answer cannot lose it.
+/// </para>
+/// <para>
+/// Single activation makes a lost write rare (another process writing the same store): then nothing was decided, the
+/// answer says <c>Busy</c> and this activation is dropped, so the next call reads the stored state.
+/// </para>
+/// </remarks>
+public sealed partial class SessionGrain(
+    [PersistentState("session", GrainStorageNames.Sessions)] IPersistentState<SessionState> stored,
+    IOptions<GovernanceOptions> options,
+    GrainActivations activations,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private SessionGovernor _governor = null!;
+
+    // Grants and settlements moved the window since the last write.
+    private bool _dirty;
+
+    private string SessionId => _governor.SessionId;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _governor = new SessionGovernor(this.GetPrimaryKeyString(), options.Value);
+        activations.SessionActivated();
+        if (stored.RecordExists)
+        {
+            _governor.Load(stored.State);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        activations.SessionDeactivated();
+        if (_dirty && reason.ReasonCode != DeactivationReasonCode.ApplicationError)
+        {
+            await TryStoreAsync(time.GetUtcNow());
+        }
+    }
+
+    public async Task<Admission> AdmitAsync(TurnInfo turn)
+    {
+        var now = time.GetUtcNow();
+        var ownerBefore = _governor.Owner;
+        var decision = _governor.TryAdmit(turn, now);
+        if (!decision.Allowed && !decision.NewlyTripped && ReferenceEquals(ownerBefore, _governor.Owner))
+        {
+            return decision;
+        }
+
+        if (!await TryStoreAsync(now))
+        {
+            return Admission.Conflict();
+        }
+
+        if (decision.NewlyTripped)
+        {
+            await AlertTripAsync(decision.TripReason, turn.Model, now);
+        }
+
+        return decision;
+    }
+
+    public async Task<TokenGrant> ChargeAsync(StreamCharge charge)
+    {
+        var now = time.GetUtcNow();
+        var grant = _governor.TryCharge(charge, now);
+        if (!grant.NewlyTripped)
+        {
+            _dirty |= grant.Charged != 0;
+            return grant;
+        }
+
+        // The cut-off tripped the session: stored before the stream is told to stop. A refused write leaves the chunk
+        // unsent all the same (the stream stops); only the trip is not on record, and the next activation decides again.
+        if (await TryStoreAsync(now))
+        {
+            await AlertTripAsync(grant.TripReason, charge.Model, now);
+        }
+
+        return grant;
+    }
+
+    public Task SettleAsync(CallSettlement settlement)
+    {
+        _governor.Settle(settlement, time.GetUtcNow());
+        _dirty |= settlement.TotalTokens != settlement.ChargedTokens;
+        return Task.CompletedTask;
+    }
+
+    public Task<SessionView?> GetAsync(bool withAudit) => Task.FromResult(
+        stored.RecordExists ? _governor.ToView(Version, UpdatedAt, time.GetUtcNow(), withAudit) : null);
+
+    public async Task<SessionClaim> ClaimAsync(string tenant)
+    {
+        switch (_governor.Claim(tenant))
+        {
+            case ClaimResult.Owned:
+                return SessionClaim.Owned;
+            case ClaimResult.Forbidden:
+                return SessionClaim.Forbidden;
+        }
+
+        return await TryStoreAsync(time.GetUtcNow()) ? SessionClaim.Owned : SessionClaim.Busy;
+    }
+
+    public Task<SessionActionResult> ResumeAsync(string? note) =>
+        OperateAsync(note, static (governor, n, now) => governor.Resume(n, now), resumed: true);
+
+    public Task<SessionActionResult> EndAsync(string? note) =>
+        OperateAsync(note, static (governor, n, now) => governor.End(n, now), resumed: false);
+
+    private async Task<SessionActionResult> OperateAsync(
+        string? note, Func<SessionGovernor, string?, DateTimeOffset, bool> act, bool resumed)
+    {
+        if (!stored.RecordExists)
+        {
+            return new SessionActionResult(SessionActionOutcome.NotFound, null);
+        }
+
+        var now = time.GetUtcNow();
+        var wasTripped = _governor.Status == SessionStatus.Tripped;
+        if (!act(_governor, note, now))
+        {
+            return new SessionActionResult(SessionActionOutcome.Ended, _governor.ToView(Version, UpdatedAt, now));
+        }
+
+        if (!await TryStoreAsync(now))
+        {
+            return new SessionActionResult(SessionActionOutcome.Busy, null);
+        }
+
+        if (!resumed)
+        {
+            LogEnded(SessionId);
+        }
+        else if (wasTripped)
+        {
+            LogResumed(SessionId);
+        }
+
+        return new SessionActionResult(SessionActionOutcome.Done, _governor.ToView(Version, UpdatedAt, now));
+    }
+
+    private long Version => stored.RecordExists ? stored.State.Version : 0;
+
+    private DateTimeOffset? UpdatedAt => stored.RecordExists ? stored.State.UpdatedAt : null;
+
+    /// <summary>
+    /// Stores what the governor holds. False when the store refused the write: the governor holds a decision that is
+    /// not stored, so this activation must not decide again; it is dropped and the next call reads the stored state.
+    /// </summary>
+    private async Task<bool> TryStoreAsync(DateTimeOffset now)
+    {
+        stored.State = _governor.ToState(Version + 1, now);
+        try
+        {
+            await stored.WriteStateAsync();
+        }
+        catch (InconsistentStateException ex)
+        {
+            LogWriteConflict(SessionId, ex.CurrentEtag);
+            DeactivateOnIdle();
+            return false;
+        }
+        catch
+        {
+            // Unknown whether it was stored: never decide on top of it.
+            DeactivateOnIdle();
+            throw;
+        }
+
+        _dirty = false;
+        return true;
+    }
+
+    /// <summary>The trip's alert, stored by the alert grain before this turn answers (its failure is logged, never thrown).</summary>
+    private async Task AlertTripAsync(TripReason reason, string? model, DateTimeOffset now)
+    {
+        var tripped = new SessionTripped(SessionId, reason, _governor.LoopCount, _governor.TokensInWindow(now), now, _governor.Owner, model);
+        LogTripped(SessionId, reason.ToWireName(), tripped.LoopCount, tripped.TokensInWindow);
+        try
+        {
+            await GrainFactory.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).SessionTrippedAsync(tripped);
+        }
+        catch (Exception ex)
+        {
+            LogAlertFailed(SessionId, ex);
+        }
+    }
+
+    [LoggerMessage(LogEvents.Sessions + 0, LogLevel.Warning, "Session {SessionId} tripped: {TripReason} (loops {LoopCount}, tokens in window {TokensInWindow})")]
+    private partial void LogTripped(string sessionId, string? tripReason, int loopCount, long tokensInWindow);
+
+    [LoggerMessage(LogEvents.Sessions + 1, LogLevel.Information, "Session {SessionId} resumed by an operator")]
+    private partial void LogResumed(string sessionId);
+
+    [LoggerMessage(LogEvents.Sessions + 2, LogLevel.Information, "Session {SessionId} ended by an operator")]
+    private partial void LogEnded(string sessionId);
+
+    [LoggerMessage(LogEvents.Sessions + 3, LogLevel.Warning, "Session {SessionId}: the store refused a write (now at version {Version}); this activation is dropped")]
+    private partial void LogWriteConflict(string sessionId, string? version);
+
+    [LoggerMessage(LogEvents.Sessions + 4, LogLevel.Error, "Session {SessionId}: its trip's alert could not be handed to the alert grain")]
+    private partial void LogAlertFailed(string sessionId, Exception exception);
+}

@@ -1,0 +1,46 @@
+using AgentGateway.Grains.Diagnostics;
+using AgentGateway.Grains.Sessions;
+using Orleans.Serialization.TypeSystem;
+
+namespace AgentGateway.Silo.Cluster;
+
+/// <summary>
+/// The cluster's silos as Orleans membership knows them, with the gateway's grain activations on each: this silo's
+/// counted by its grains (<see cref="GrainActivations"/>), another's read from the management grain (counted per
+/// process: one silo a process in a cluster). What <c>GET /admin/nodes</c> and the dashboard show.
+/// </summary>
+public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, GrainActivations activations)
+{
+    private static readonly string SessionType = GrainTypeOf<SessionGrain>();
+
+    /// <summary>Every silo of the cluster (active ones first, then by address) with its activation counts.</summary>
+    public async Task<IReadOnlyList<SiloView>> SilosAsync()
+    {
+        var management = grains.GetGrain<IManagementGrain>(0);
+        var hosts = await management.GetDetailedHosts(onlyActive: true).ConfigureAwait(false);
+        var counts = await management.GetSimpleGrainStatistics().ConfigureAwait(false);
+        return [.. hosts
+            .OrderBy(static h => h.SiloAddress.ToString(), StringComparer.Ordinal)
+            .Select(h => new SiloView(
+                h.SiloName,
+                h.SiloAddress.Endpoint.ToString(),
+                h.Status.ToString().ToLowerInvariant(),
+                h.SiloAddress.Equals(local.SiloAddress),
+                h.StartTime,
+                h.SiloAddress.Equals(local.SiloAddress) ? activations.Sessions : Count(counts, h.SiloAddress, SessionType)))];
+    }
+
+    private static int Count(SimpleGrainStatistic[] counts, SiloAddress silo, string type) =>
+        counts.Where(c => c.SiloAddress.Equals(silo) && string.Equals(c.GrainType, type, StringComparison.Ordinal)).Sum(static c => c.ActivationCount);
+
+    private static string GrainTypeOf<T>() => RuntimeTypeNameFormatter.Format(typeof(T));
+}
+
+/// <summary>One silo: its name, address, membership status, start time and the gateway's grain activations on it.</summary>
+public sealed record SiloView(
+    string Node,
+    string Address,
+    string Status,
+    bool Self,
+    DateTime StartedAt,
+    int SessionActivations);
