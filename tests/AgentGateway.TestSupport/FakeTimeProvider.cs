@@ -19,6 +19,9 @@ namespace AgentGateway.TestSupport;
 /// the test advances it could run the test's timers after <see cref="Advance"/> returned. Here reading the clock is only a
 /// read, and time moves only in <see cref="Advance"/> (so <c>AutoAdvanceAmount</c> has no effect: it stays zero).</item>
 /// </list>
+/// Move the clock through this type: the library's <c>Advance</c>, reached through a reference of the base type, would leave
+/// this clock behind. A timer armed on another thread at the very moment the test advances can still take over firing what
+/// falls due (the library fires on whichever thread gets there first), as with any timer armed while time moves.
 /// </remarks>
 public sealed class FakeTimeProvider : LibraryFakeTimeProvider
 {
