@@ -1,27 +1,53 @@
+using LibraryFakeTimeProvider = Microsoft.Extensions.Time.Testing.FakeTimeProvider;
+
 namespace AgentGateway.TestSupport;
 
 /// <summary>
-/// A <see cref="TimeProvider"/> whose time moves only when a test says so. Timers (and so
-/// <c>Task.Delay(…, provider)</c>) fire synchronously inside <see cref="Advance"/>, in due order, each
-/// seeing the clock at its own due time.
+/// The library's fake clock, started on the project's <see cref="DefaultStart"/>, with each timer seeing the clock at its
+/// own due time, and two ways for a test to learn that the code under test has started waiting without waiting itself:
+/// <see cref="WhenTimerArmed"/> and <see cref="ActiveTimers"/>.
 /// </summary>
-/// <remarks>Microsoft.Extensions.TimeProvider.Testing is not served by this project's NuGet mirror.</remarks>
-public sealed class FakeTimeProvider : TimeProvider
+/// <remarks>
+/// The library fires the timers (and so <c>Task.Delay(…, provider)</c> and <c>CancellationTokenSource(…, provider)</c>)
+/// synchronously inside <see cref="Advance"/>, in due order, and at once a timer armed to fall due now. What this class
+/// adds to it:
+/// <list type="bullet">
+/// <item>The library moves the clock to the end of an advance before it fires anything, so a periodic timer that falls due
+/// five times in one advance reads the end time five times (dotnet/extensions#5722). <see cref="Advance"/> stops at each
+/// due time on the way, as the clock would.</item>
+/// <item>The library's clock read runs, on the reading thread, any timer that is due: a server thread reading the clock while
+/// the test advances it could run the test's timers after <see cref="Advance"/> returned. Here reading the clock is only a
+/// read, and time moves only in <see cref="Advance"/> (so <c>AutoAdvanceAmount</c> has no effect: it stays zero).</item>
+/// </list>
+/// Move the clock through this type: the library's <c>Advance</c>, reached through a reference of the base type, would leave
+/// this clock behind. A timer armed on another thread at the very moment the test advances can still take over firing what
+/// falls due (the library fires on whichever thread gets there first), as with any timer armed while time moves.
+/// </remarks>
+public sealed class FakeTimeProvider : LibraryFakeTimeProvider
 {
     /// <summary>A start on a whole minute, so bucketed windows line up with test arithmetic.</summary>
     public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly object _gate = new();
-    private readonly List<FakeTimer> _timers = [];
+    private readonly Lock _gate = new();
+    private readonly HashSet<ObservedTimer> _armed = [];
     private readonly List<(TimeSpan DueTime, TaskCompletionSource Armed)> _armedWaiters = [];
     private DateTimeOffset _now;
-    private long _sequence;
 
-    public FakeTimeProvider(DateTimeOffset? start = null) => _now = start ?? DefaultStart;
+    public FakeTimeProvider(DateTimeOffset? start = null)
+        : base(start ?? DefaultStart)
+        => _now = Start;
 
-    public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    /// <summary>Timers currently armed: created or changed to fall due, and neither fired (if one-shot) nor disposed since.</summary>
+    public int ActiveTimers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _armed.Count;
+            }
+        }
+    }
 
     public override DateTimeOffset GetUtcNow()
     {
@@ -31,19 +57,46 @@ public sealed class FakeTimeProvider : TimeProvider
         }
     }
 
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
-
-    /// <summary>Timers currently armed (a diagnostic for tests).</summary>
-    public int ActiveTimers
+    /// <summary>Moves time forward, stopping at each due time on the way to fire what falls due there.</summary>
+    public new void Advance(TimeSpan delta)
     {
-        get
+        ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
+        DateTimeOffset target;
+        lock (_gate)
         {
+            target = _now + delta;
+        }
+
+        while (true)
+        {
+            DateTimeOffset step;
             lock (_gate)
             {
-                return _timers.Count(t => t.DueAt is not null);
+                step = target;
+                foreach (var timer in _armed)
+                {
+                    if (timer.DueAt is { } at && at > _now && at < step)
+                    {
+                        step = at;
+                    }
+                }
+
+                _now = step;
+            }
+
+            base.SetUtcNow(step);
+            if (step == target)
+            {
+                return;
             }
         }
     }
+
+    /// <summary>Moves time forward to <paramref name="value"/> as <see cref="Advance"/> does.</summary>
+    public new void SetUtcNow(DateTimeOffset value) => Advance(value - GetUtcNow());
+
+    /// <summary>Not supported: time moves only forward, through <see cref="Advance"/>.</summary>
+    public new void AdjustTime(DateTimeOffset value) => throw new NotSupportedException("Time moves only through Advance.");
 
     /// <summary>
     /// Completes when a timer is next armed (created or changed) to fall due exactly <paramref name="dueTime"/>
@@ -62,103 +115,103 @@ public sealed class FakeTimeProvider : TimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new FakeTimer(this, callback, state);
-        lock (_gate)
-        {
-            _timers.Add(timer);
-        }
-
+        // Created disarmed and armed through the wrapper, so a timer due at once finds the wrapper complete when it fires.
+        var timer = new ObservedTimer(this, callback, state);
+        timer.Attach(base.CreateTimer(static s => ((ObservedTimer)s!).Fire(), timer, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         timer.Change(dueTime, period);
         return timer;
     }
 
-    /// <summary>Moves time forward, firing every timer that falls due on the way, in order.</summary>
-    public void Advance(TimeSpan delta)
+    /// <summary>The library's timer, with its due time known to the provider.</summary>
+    private sealed class ObservedTimer(FakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
-        DateTimeOffset target;
-        lock (_gate)
-        {
-            target = _now + delta;
-        }
+        private ITimer _inner = null!;
+        private TimeSpan _period;
+        private bool _disposed;
 
-        while (true)
-        {
-            FakeTimer? due = null;
-            lock (_gate)
-            {
-                foreach (var timer in _timers)
-                {
-                    if (timer.DueAt is { } at && at <= target
-                        && (due is null || at < due.DueAt || (at == due.DueAt && timer.Sequence < due.Sequence)))
-                    {
-                        due = timer;
-                    }
-                }
-
-                if (due is null)
-                {
-                    _now = target;
-                    return;
-                }
-
-                _now = due.DueAt!.Value;
-                due.Rearm();
-            }
-
-            due.Fire();
-        }
-    }
-
-    private long NextSequence() => Interlocked.Increment(ref _sequence);
-
-    private sealed class FakeTimer(FakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
-    {
-        private TimeSpan _period = Timeout.InfiniteTimeSpan;
-
+        /// <summary>When the timer next fires; null while disarmed. Read and written under the owner's lock.</summary>
         public DateTimeOffset? DueAt { get; private set; }
 
-        public long Sequence { get; private set; }
+        public void Attach(ITimer inner) => _inner = inner;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            (DateTimeOffset? DueAt, TimeSpan Period) previous;
             lock (owner._gate)
             {
-                if (!owner._timers.Contains(this))
+                if (_disposed)
                 {
                     return false;
                 }
 
-                _period = period;
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
-                Sequence = owner.NextSequence();
-                owner._armedWaiters.RemoveAll(w => w.DueTime == dueTime && w.Armed.TrySetResult());
-                return true;
+                previous = (DueAt, _period);
+                Arm(dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime, period);
             }
+
+            try
+            {
+                _inner.Change(dueTime, period);
+            }
+            catch
+            {
+                // The library refuses due times a real timer refuses too, and then keeps the timer as it was.
+                lock (owner._gate)
+                {
+                    Arm(previous.DueAt, previous.Period);
+                }
+
+                throw;
+            }
+
+            // Only once the library timer is armed: a test that goes on to advance the clock must find it due.
+            lock (owner._gate)
+            {
+                owner._armedWaiters.RemoveAll(w => w.DueTime == dueTime && w.Armed.TrySetResult());
+            }
+
+            return true;
         }
 
-        /// <summary>Called under the owner's lock as the timer fires: next due time for a periodic timer.</summary>
-        public void Rearm()
+        public void Fire()
         {
-            DueAt = _period == Timeout.InfiniteTimeSpan || _period == TimeSpan.Zero ? null : DueAt + _period;
-            Sequence = owner.NextSequence();
-        }
+            lock (owner._gate)
+            {
+                var periodic = _period != Timeout.InfiniteTimeSpan && _period != TimeSpan.Zero;
+                Arm(periodic ? DueAt + _period : null, _period);
+            }
 
-        public void Fire() => callback(state);
+            callback(state);
+        }
 
         public void Dispose()
         {
             lock (owner._gate)
             {
-                DueAt = null;
-                owner._timers.Remove(this);
+                _disposed = true;
+                Arm(null, _period);
             }
+
+            _inner.Dispose();
         }
 
         public ValueTask DisposeAsync()
         {
             Dispose();
             return ValueTask.CompletedTask;
+        }
+
+        private void Arm(DateTimeOffset? dueAt, TimeSpan period)
+        {
+            DueAt = dueAt;
+            _period = period;
+            if (dueAt is null)
+            {
+                owner._armed.Remove(this);
+            }
+            else
+            {
+                owner._armed.Add(this);
+            }
         }
     }
 }
