@@ -35,13 +35,9 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         var value = options.Value;
         _configuration = Configure(value);
         _logger = logger;
-        RaiseThreadPoolMinimum();
         KeyPrefix = value.KeyPrefix;
         OperationTimeout = value.OperationTimeout;
     }
-
-    /// <summary>The fewest pool threads (worker and I/O) the node keeps ready once Redis is used.</summary>
-    public static int ThreadPoolMinimum => Math.Max(16, Environment.ProcessorCount * 2);
 
     public string KeyPrefix { get; }
 
@@ -172,26 +168,6 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             connecting.Result.Close(allowCommandsToComplete: false);
         }
     }
-
-    /// <summary>
-    /// StackExchange.Redis 1.2.6 holds thread-pool threads for its sockets; on a small machine (the pool's minimum is
-    /// the core count) the next completion then waits for the pool to grow, about half a second to a second, well
-    /// past <see cref="RedisOptions.OperationTimeout"/> (measured on 2 cores: a first SET after connecting took up to
-    /// 930 ms; with 16 threads ready, under 25 ms). So the minimum is raised, never lowered.
-    /// </summary>
-    private void RaiseThreadPoolMinimum()
-    {
-        ThreadPool.GetMinThreads(out var worker, out var io);
-        var wanted = ThreadPoolMinimum;
-        if (worker < wanted || io < wanted)
-        {
-            ThreadPool.SetMinThreads(Math.Max(worker, wanted), Math.Max(io, wanted));
-            LogThreadPoolRaised(Math.Max(worker, wanted), Math.Max(io, wanted));
-        }
-    }
-
-    [LoggerMessage(702, LogLevel.Information, "Thread pool minimum raised to {Worker} worker / {Io} I/O threads for the Redis client")]
-    private partial void LogThreadPoolRaised(int worker, int io);
 
     [LoggerMessage(700, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; reconnecting in the background (cache misses, limits fail open)")]
     private partial void LogNotConnected(string endpoints);
