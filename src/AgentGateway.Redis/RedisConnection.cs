@@ -6,17 +6,24 @@ namespace AgentGateway.Redis;
 
 /// <summary>
 /// The node's one <see cref="ConnectionMultiplexer"/>, connected on first use or by the node's warm start, in the
-/// background (<c>AbortOnConnectFail=false</c>: a Redis
-/// that is down at start is retried in the background instead of failing the node) and closed with
-/// <see cref="ConnectionMultiplexer.CloseAsync"/> when the node stops (a plain Dispose would block for the sync timeout).
+/// background (<c>AbortOnConnectFail=false</c>: a Redis that is down at start is retried in the background instead of
+/// failing the node) and closed with <see cref="ConnectionMultiplexer.CloseAsync"/> when the node stops (a plain
+/// Dispose would send QUIT and block for the sync timeout).
 /// </summary>
 /// <remarks>
-/// Every operation is bounded by <see cref="RedisOptions.OperationTimeout"/> on the real clock: it is a network
-/// timeout, not business time, so it does not follow the node's injected <see cref="TimeProvider"/> (a test's frozen
-/// clock would otherwise never let it fire).
+/// Every operation is bounded by <see cref="RedisOptions.OperationTimeout"/>, the client's own async timeout. The
+/// client checks it on its heartbeat (every second by default), so the heartbeat runs at a quarter of the timeout
+/// instead: a stalled Redis fails an operation between one and one and a quarter timeouts. While no connection is up,
+/// operations fail at once (<see cref="BacklogPolicy.FailFast"/>) rather than queue for the timeout: a request that
+/// would only wait to degrade degrades now. The timeout is a network timeout on the real clock, not business time, so
+/// it does not follow the node's injected <see cref="TimeProvider"/> (a test's frozen clock would otherwise never let
+/// it fire).
 /// </remarks>
 public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 {
+    private static readonly TimeSpan FastestHeartbeat = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan SlowestHeartbeat = TimeSpan.FromSeconds(1);
+
     private readonly ConfigurationOptions _configuration;
     private readonly ILogger<RedisConnection> _logger;
     private readonly Lock _gate = new();
@@ -26,31 +33,41 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     public RedisConnection(IOptions<RedisOptions> options, ILogger<RedisConnection> logger)
     {
         var value = options.Value;
-        if (!value.Enabled)
-        {
-            throw new InvalidOperationException($"{RedisOptions.SectionName}:{nameof(RedisOptions.Configuration)} is not set.");
-        }
-
-        _configuration = ConfigurationOptions.Parse(value.Configuration);
-        _configuration.AbortOnConnectFail = false;
-        _configuration.ConnectTimeout = (int)value.ConnectTimeout.TotalMilliseconds;
-        _configuration.SyncTimeout = (int)value.OperationTimeout.TotalMilliseconds;
-        _configuration.ConnectRetry = 1;
-        _configuration.ClientName ??= "agent-gateway";
+        _configuration = Configure(value);
         _logger = logger;
-        RaiseThreadPoolMinimum();
         KeyPrefix = value.KeyPrefix;
         OperationTimeout = value.OperationTimeout;
     }
-
-    /// <summary>The fewest pool threads (worker and I/O) the node keeps ready once Redis is used.</summary>
-    public static int ThreadPoolMinimum => Math.Max(16, Environment.ProcessorCount * 2);
 
     public string KeyPrefix { get; }
 
     public TimeSpan OperationTimeout { get; }
 
-    /// <summary>The database, once connected; bounded by the operation timeout (a TimeoutException past it).</summary>
+    /// <summary>The client's configuration: the configuration string, then the gateway's timeouts and policies over it.</summary>
+    internal static ConfigurationOptions Configure(RedisOptions options)
+    {
+        if (!options.Enabled)
+        {
+            throw new InvalidOperationException($"{RedisOptions.SectionName}:{nameof(RedisOptions.Configuration)} is not set.");
+        }
+
+        var timeout = (int)options.OperationTimeout.TotalMilliseconds;
+        var configuration = ConfigurationOptions.Parse(options.Configuration);
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
+        configuration.ConnectRetry = 1;
+        configuration.AsyncTimeout = timeout;
+        configuration.SyncTimeout = timeout;
+        configuration.HeartbeatInterval = TimeSpan.FromTicks(Math.Clamp((options.OperationTimeout / 4).Ticks, FastestHeartbeat.Ticks, SlowestHeartbeat.Ticks));
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ClientName ??= "agent-gateway";
+        return configuration;
+    }
+
+    /// <summary>
+    /// The database, once the first connection attempt has ended. That attempt may take the whole connect timeout, so
+    /// a caller waits for it at most the operation timeout (a TimeoutException past it).
+    /// </summary>
     public async Task<IDatabase> GetDatabaseAsync(CancellationToken cancellationToken)
     {
         var mux = await Connecting().WaitAsync(OperationTimeout, cancellationToken).ConfigureAwait(false);
@@ -81,11 +98,15 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="operation"/> bounded by the operation timeout (a TimeoutException past it).</summary>
+    /// <summary>
+    /// Runs <paramref name="operation"/>, which the client bounds by the operation timeout (a
+    /// <see cref="RedisTimeoutException"/> past it). The client's operations take no token, so the caller's
+    /// cancellation only stops the wait; the reply, if any, is dropped.
+    /// </summary>
     public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
     {
         var database = await GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        return await operation(database).WaitAsync(OperationTimeout, cancellationToken).ConfigureAwait(false);
+        return await operation(database).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<ConnectionMultiplexer> ConnectAsync()
@@ -147,26 +168,6 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             connecting.Result.Close(allowCommandsToComplete: false);
         }
     }
-
-    /// <summary>
-    /// StackExchange.Redis 1.2.6 holds thread-pool threads for its sockets; on a small machine (the pool's minimum is
-    /// the core count) the next completion then waits for the pool to grow, about half a second to a second, well
-    /// past <see cref="RedisOptions.OperationTimeout"/> (measured on 2 cores: a first SET after connecting took up to
-    /// 930 ms; with 16 threads ready, under 25 ms). So the minimum is raised, never lowered.
-    /// </summary>
-    private void RaiseThreadPoolMinimum()
-    {
-        ThreadPool.GetMinThreads(out var worker, out var io);
-        var wanted = ThreadPoolMinimum;
-        if (worker < wanted || io < wanted)
-        {
-            ThreadPool.SetMinThreads(Math.Max(worker, wanted), Math.Max(io, wanted));
-            LogThreadPoolRaised(Math.Max(worker, wanted), Math.Max(io, wanted));
-        }
-    }
-
-    [LoggerMessage(702, LogLevel.Information, "Thread pool minimum raised to {Worker} worker / {Io} I/O threads for the Redis client")]
-    private partial void LogThreadPoolRaised(int worker, int io);
 
     [LoggerMessage(700, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; reconnecting in the background (cache misses, limits fail open)")]
     private partial void LogNotConnected(string endpoints);

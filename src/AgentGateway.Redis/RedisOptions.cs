@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 
 namespace AgentGateway.Redis;
 
@@ -20,14 +21,15 @@ public sealed class RedisOptions : IValidatableObject
     public string KeyPrefix { get; set; } = DefaultKeyPrefix;
 
     /// <summary>
-    /// The longest a request waits for one Redis operation; past it the cache counts a miss and the limits admit
-    /// (fail open). Default 250 ms.
+    /// How long a request waits for one Redis operation; past it the cache counts a miss and the limits admit (fail
+    /// open). The client checks it every quarter of it, so a wait may run up to a quarter over. Default 250 ms.
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = DefaultOperationTimeout;
 
     /// <summary>How long one connection attempt may take (reconnects go on in the background). Default 2 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
 
+    [MemberNotNullWhen(true, nameof(Configuration))]
     public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

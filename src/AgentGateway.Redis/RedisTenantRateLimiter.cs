@@ -1,4 +1,3 @@
-using System.Globalization;
 using AgentGateway.Contracts.Limits;
 using StackExchange.Redis;
 
@@ -22,18 +21,21 @@ namespace AgentGateway.Redis;
 public sealed class RedisTenantRateLimiter(RedisConnection redis, RedisFailures failures) : ITenantRateLimiter
 {
     /// <summary>
-    /// KEYS[1]: the tenant's hash (fields r, t: request and token levels in 1/60000ths; ts: last time seen, ms).
-    /// ARGV: now (ms), requests per minute, tokens per minute (0: unlimited), tokens, 'acquire' or 'charge'.
+    /// @key: the tenant's hash (fields r, t: request and token levels in 1/60000ths; ts: last time seen, ms).
+    /// @now (ms), @rpm and @tpm (per minute, 0: unlimited), @tokens, @mode ('acquire' or 'charge').
     /// Returns {allowed 1|0, limit 0|1 requests|2 tokens, wait ms}. Same arithmetic as InProcessTenantRateLimiter.
+    /// The client loads it once per server (SCRIPT LOAD) and then sends only its SHA1 (EVALSHA); after a NOSCRIPT
+    /// (Redis restarted or its script cache flushed) it loads it again and retries.
     /// </summary>
-    internal const string Script = """
+    internal static readonly LuaScript Script = LuaScript.Prepare("""
         local scale = 60000
-        local now = tonumber(ARGV[1])
-        local rpm = tonumber(ARGV[2])
-        local tpm = tonumber(ARGV[3])
-        local tokens = tonumber(ARGV[4])
-        local acquire = ARGV[5] == 'acquire'
-        local state = redis.call('HMGET', KEYS[1], 'r', 't', 'ts')
+        local now = tonumber(@now)
+        local rpm = tonumber(@rpm)
+        local tpm = tonumber(@tpm)
+        local tokens = tonumber(@tokens)
+        local acquire = @mode == 'acquire'
+        local key = @key
+        local state = redis.call('HMGET', key, 'r', 't', 'ts')
         local last = tonumber(state[3])
         local elapsed = 0
         if last == nil then
@@ -73,17 +75,17 @@ public sealed class RedisTenantRateLimiter(RedisConnection redis, RedisFailures 
         end
         local ttl = 1000
         if r then
-          redis.call('HSET', KEYS[1], 'r', string.format('%.0f', r))
+          redis.call('HSET', key, 'r', string.format('%.0f', r))
           ttl = math.max(ttl, 1000 + wait(r, rpm * scale, rpm))
         end
         if t then
-          redis.call('HSET', KEYS[1], 't', string.format('%.0f', t))
+          redis.call('HSET', key, 't', string.format('%.0f', t))
           ttl = math.max(ttl, 1000 + wait(t, tpm * scale, tpm))
         end
-        redis.call('HSET', KEYS[1], 'ts', string.format('%.0f', last))
-        redis.call('PEXPIRE', KEYS[1], string.format('%.0f', ttl))
+        redis.call('HSET', key, 'ts', string.format('%.0f', last))
+        redis.call('PEXPIRE', key, string.format('%.0f', ttl))
         return {1, 0, 0}
-        """;
+        """);
 
     public async ValueTask<RateLimitDecision> TryAcquireAsync(string tenant, TenantLimits limits, long tokens, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -94,7 +96,7 @@ public sealed class RedisTenantRateLimiter(RedisConnection redis, RedisFailures 
 
         try
         {
-            var result = (RedisResult[])(await EvaluateAsync(tenant, limits, Math.Max(0, tokens), now, "acquire", cancellationToken).ConfigureAwait(false))!;
+            var result = await EvaluateAsync(tenant, limits, Math.Max(0, tokens), now, "acquire", cancellationToken).ConfigureAwait(false);
             return (long)result[0] == 1
                 ? RateLimitDecision.Admitted
                 : RateLimitDecision.Refused((RateLimitKind)(int)(long)result[1], TimeSpan.FromMilliseconds((long)result[2]));
@@ -128,15 +130,15 @@ public sealed class RedisTenantRateLimiter(RedisConnection redis, RedisFailures 
 
     private Task<RedisResult> EvaluateAsync(string tenant, TenantLimits limits, long tokens, DateTimeOffset now, string mode, CancellationToken cancellationToken)
     {
-        RedisKey[] keys = [KeyOf(tenant)];
-        RedisValue[] values =
-        [
-            now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-            Math.Max(0, limits.RequestsPerMinute).ToString(CultureInfo.InvariantCulture),
-            Math.Max(0, limits.TokensPerMinute).ToString(CultureInfo.InvariantCulture),
-            tokens.ToString(CultureInfo.InvariantCulture),
+        var parameters = new
+        {
+            key = (RedisKey)KeyOf(tenant),
+            now = now.ToUnixTimeMilliseconds(),
+            rpm = Math.Max(0, limits.RequestsPerMinute),
+            tpm = Math.Max(0, limits.TokensPerMinute),
+            tokens,
             mode,
-        ];
-        return redis.RunAsync(db => db.ScriptEvaluateAsync(Script, keys, values), cancellationToken);
+        };
+        return redis.RunAsync(db => db.ScriptEvaluateAsync(Script, parameters), cancellationToken);
     }
 }

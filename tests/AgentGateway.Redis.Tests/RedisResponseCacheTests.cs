@@ -79,7 +79,7 @@ public sealed class RedisResponseCacheTests(RedisFixture redis) : IClassFixture<
     }
 }
 
-/// <summary>Redis killed under a connected client: the cache misses and the limits fail open, quickly.</summary>
+/// <summary>Redis killed or hung under a connected client: the cache misses and the limits fail open, quickly.</summary>
 public sealed class RedisOutageTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new();
@@ -112,6 +112,35 @@ public sealed class RedisOutageTests : IAsyncLifetime
         // Each operation is bounded by the 500 ms operation timeout (most fail at once: the connection is gone).
         started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
         _client.Failures.Count.ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task RedisHung_CacheMissesAndLimitsFailOpenOnTheClientsTimeoutThenRecover()
+    {
+        _server = await TestSupport.Servers.RedisServer.StartAsync();
+        _client = new RedisClient(_server.Configuration, _time, TimeSpan.FromMilliseconds(500));
+        var cache = new RedisResponseCache(_client.Connection, TimeSpan.FromMinutes(5), _time, _client.Failures);
+        var limiter = new RedisTenantRateLimiter(_client.Connection, _client.Failures);
+        var limits = new Contracts.Limits.TenantLimits(1, 0);
+        (await _client.Connection.WhenConnectedAsync(CancellationToken.None)).ShouldBeTrue();
+        await cache.SetAsync("answer:abc", new CachedAnswer("haiku", "Lisbon.", "stop", _time.GetUtcNow()), CancellationToken.None);
+        (await limiter.TryAcquireAsync("acme", limits, 0, _time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeTrue();
+        _client.Failures.Count.ShouldBe(0, _client.Failures.LastError?.ToString());
+
+        // The connection stays up and nothing answers: only the client's own timeout ends each wait.
+        await _server.PauseAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        (await cache.GetAsync("answer:abc", CancellationToken.None)).ShouldBeNull();
+        (await limiter.TryAcquireAsync("acme", limits, 0, _time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeTrue();
+        started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
+        _client.Failures.Count.ShouldBe(2);
+        _client.Failures.LastError.ShouldBeOfType<StackExchange.Redis.RedisTimeoutException>();
+
+        // Redis back on the same connection: a hit again, and the bucket (empty since the first request) refuses.
+        await _server.ResumeAsync();
+        (await cache.GetAsync("answer:abc", CancellationToken.None)).ShouldNotBeNull();
+        (await limiter.TryAcquireAsync("acme", limits, 0, _time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeFalse();
+        _client.Failures.Count.ShouldBe(2);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

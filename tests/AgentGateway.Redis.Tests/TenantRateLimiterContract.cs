@@ -181,4 +181,19 @@ public sealed class RedisTenantRateLimiterTests(RedisFixture redis) : TenantRate
         ttl.Value.ShouldBeInRange(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(11));
         limiter.KeyOf("acme").ShouldBe(_client.Prefix + "limits:{acme}");
     }
+
+    [Fact]
+    public async Task ScriptCacheFlushed_LoadedAgainAndTheBucketKept()
+    {
+        var limits = new TenantLimits(2, 0);
+        (await Limiter.TryAcquireAsync("acme", limits, 0, Time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeTrue();
+
+        // As after a Redis restart or a SCRIPT FLUSH: the client's EVALSHA gets NOSCRIPT, loads the script and retries.
+        var db = await _client!.Connection.GetDatabaseAsync(CancellationToken.None);
+        (await db.ExecuteAsync("SCRIPT", "FLUSH")).ToString().ShouldBe("OK");
+
+        (await Limiter.TryAcquireAsync("acme", limits, 0, Time.GetUtcNow(), CancellationToken.None)).Allowed.ShouldBeTrue();
+        (await Limiter.TryAcquireAsync("acme", limits, 0, Time.GetUtcNow(), CancellationToken.None))
+            .ShouldBe(RateLimitDecision.Refused(RateLimitKind.Requests, TimeSpan.FromSeconds(30)));
+    }
 }

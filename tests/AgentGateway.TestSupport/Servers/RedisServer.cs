@@ -34,6 +34,12 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Kills the server (SIGKILL, by PID): Redis gone as in a crash.</summary>
     public Task KillAsync() => _process.KillAsync();
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing is answered, as in a hung Redis.</summary>
+    public Task PauseAsync() => _process.PauseAsync();
+
+    /// <summary>Lets a paused server run on (SIGCONT); it then answers what it was sent meanwhile.</summary>
+    public Task ResumeAsync() => _process.ResumeAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     public override string ToString() => _process.ToString();

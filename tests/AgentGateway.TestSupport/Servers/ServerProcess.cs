@@ -142,6 +142,15 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops the process where it stands (SIGSTOP): alive, its sockets open, answering nothing until
+    /// <see cref="ResumeAsync"/> (a hung server, not a crashed one).
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a paused process run on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -157,6 +166,19 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public override string ToString() => $"{Name} (pid {(_process.HasExited ? "exited" : Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))}, port {Port})";
+
+    private async Task SignalAsync(string signal)
+    {
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false };
+        info.ArgumentList.Add("-" + signal);
+        info.ArgumentList.Add(Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(info) ?? throw new InvalidOperationException($"{Name}: kill -{signal} did not start.");
+        await kill.WaitForExitAsync().ConfigureAwait(false);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Name}: kill -{signal} {Pid} exited with code {kill.ExitCode}.");
+        }
+    }
 
     private void Append(string? line)
     {
