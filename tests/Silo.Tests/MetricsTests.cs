@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using AgentGateway.Silo.Tests.Auth;
 using AgentGateway.Silo.Tests.Infrastructure;
 
 namespace AgentGateway.Silo.Tests;
@@ -87,6 +88,32 @@ public sealed class MetricsTests(GatewayFixture gateway)
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
         var text = await response.Content.ReadAsStringAsync();
         text.ShouldContain("# TYPE gateway_requests_total counter");
+    }
+
+    [Fact]
+    public async Task Metrics_FreshNodeBesideACountingOne_PublicGetOnlyAndEmptyText()
+    {
+        await using var node = new OwnNode(new Dictionary<string, string>(GatewayFixture.SharedSettings)
+        {
+            ["Gateway:AdminApiKey"] = KeyedNode.AdminKey,
+            ["Gateway:Tenants:acme:ApiKey"] = KeyedNode.AcmeKey,
+        });
+        using (var answered = await gateway.PostChatAsync(GatewayFixture.NewSessionId(), Chat.Request("haiku", "Say hello.")))
+        {
+            answered.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // No key needed (only /admin and /v1 are guarded); the shared node's counts, on a meter of the same name in
+        // this process, are not this node's; and a node that measured nothing yet still says what it sends.
+        using var response = await node.Http.GetAsync("/metrics");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+        response.Content.Headers.ContentType.Parameters.ShouldContain(p => p.Name == "version" && p.Value == "0.0.4");
+        (await response.Content.ReadAsStringAsync()).ShouldBeEmpty();
+
+        using var posted = await node.Http.PostAsync("/metrics", content: null);
+        posted.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
     }
 
     private async Task<string> ScrapeAsync() => await gateway.Http.GetStringAsync("/metrics");

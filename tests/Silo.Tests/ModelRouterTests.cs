@@ -7,6 +7,7 @@ using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -18,8 +19,17 @@ namespace AgentGateway.Silo.Tests;
 /// </summary>
 public sealed class ModelRouterTests : IAsyncLifetime
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly ServiceProvider _services;
+    private readonly MetricCollector<long> _retries;
     private ModelBreakers? _breakers;
+
+    public ModelRouterTests()
+    {
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+        // Scoped to this test's meter factory: routers of tests running beside it never show up here.
+        _retries = new MetricCollector<long>(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), GatewayMetrics.MeterName, "gateway.model.retries");
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -30,6 +40,7 @@ public sealed class ModelRouterTests : IAsyncLifetime
             await _breakers.DisposeAsync();
         }
 
+        _retries.Dispose();
         await _services.DisposeAsync();
     }
 
@@ -37,7 +48,7 @@ public sealed class ModelRouterTests : IAsyncLifetime
     public async Task CompleteAsync_TwoThrottledAnswersThenSuccess_RetriedOnSameModelAndCounted()
     {
         var haiku = new ScriptedChatClient("haiku", 429, 429);
-        var (router, scraper) = NewRouter(haiku, maxRetries: 2);
+        var router = NewRouter(haiku, maxRetries: 2);
 
         var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
 
@@ -45,14 +56,14 @@ public sealed class ModelRouterTests : IAsyncLifetime
         result.Model.ShouldBe("haiku");
         result.Response!.Text.ShouldBe("scripted answer from haiku");
         haiku.Calls.ShouldBe(3);
-        scraper.Scrape().ShouldContain("gateway_model_retries_total{model=\"haiku\"} 2\n");
+        _retries.GetMeasurementSnapshot().Select(static m => (m.Value, Model: m.Tags["model"])).ShouldBe([(1L, "haiku"), (1L, "haiku")]);
     }
 
     [Fact]
     public async Task CompleteAsync_ThrottledPastTheRetries_MovesToTheFallbackModel()
     {
         var haiku = new ScriptedChatClient("haiku", 429, 429, 429);
-        var (router, _) = NewRouter(haiku, maxRetries: 2);
+        var router = NewRouter(haiku, maxRetries: 2);
 
         var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
 
@@ -65,13 +76,13 @@ public sealed class ModelRouterTests : IAsyncLifetime
     public async Task CompleteAsync_PlainServerError_NotRetriedMovesOnAtOnce()
     {
         var haiku = new ScriptedChatClient("haiku", 500);
-        var (router, scraper) = NewRouter(haiku, maxRetries: 2);
+        var router = NewRouter(haiku, maxRetries: 2);
 
         var result = await router.CompleteAsync(Entry(haiku), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
 
         haiku.Calls.ShouldBe(1);
         result.Route.ShouldBe("fallback:sonnet");
-        scraper.Scrape().ShouldNotContain("gateway_model_retries_total");
+        _retries.GetMeasurementSnapshot().ShouldBeEmpty();
     }
 
     [Fact]
@@ -107,11 +118,10 @@ public sealed class ModelRouterTests : IAsyncLifetime
 
     private static ModelEntry Entry(IChatClient client) => new("haiku", "scripted", client);
 
-    private (ModelRouter Router, PrometheusScraper Scraper) NewRouter(ScriptedChatClient haiku, int maxRetries)
+    private ModelRouter NewRouter(ScriptedChatClient haiku, int maxRetries)
     {
         var catalog = new ModelCatalog([Entry(haiku), new ModelEntry("sonnet", "simulated", new SimulatedChatClient("sonnet", TimeProvider.System))]);
         var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        var scraper = new PrometheusScraper(meters);
         _breakers = new ModelBreakers(["haiku", "sonnet"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
         var options = Options.Create(new RoutingOptions
         {
@@ -119,8 +129,7 @@ public sealed class ModelRouterTests : IAsyncLifetime
             RetryBaseDelay = TimeSpan.FromMilliseconds(1),
             RetryMaxDelay = TimeSpan.FromMilliseconds(2),
         });
-        var router = new ModelRouter(catalog, _breakers, options, new GatewayMetrics(meters), TimeProvider.System, NullLogger<ModelRouter>.Instance);
-        return (router, scraper);
+        return new ModelRouter(catalog, _breakers, options, new GatewayMetrics(meters), TimeProvider.System, NullLogger<ModelRouter>.Instance);
     }
 
     /// <summary>An upstream model that fails with the given statuses, in order, then answers.</summary>

@@ -4,7 +4,6 @@ using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Routing;
-using AgentGateway.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,7 +19,7 @@ public static class GatewayHostingExtensions
     /// <summary>Where the embedded default listens when no address is configured: loopback only.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    /// <summary>Options (validated at start, every error listed), time, problem details, health checks, logging.</summary>
+    /// <summary>Options (validated at start, every error listed), time, problem details, health checks, metrics, logging.</summary>
     public static WebApplicationBuilder AddGatewayDefaults(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -60,8 +59,7 @@ public static class GatewayHostingExtensions
         services.AddProblemDetails();
         services.AddHealthChecks()
             .AddCheck("self", static () => HealthCheckResult.Healthy(), tags: ["live"]);
-        services.AddSingleton<GatewayMetrics>();
-        services.AddSingleton<PrometheusScraper>();
+        services.AddGatewayMetrics();
         builder.WebHost.ConfigureKestrel(static kestrel => kestrel.AddServerHeader = false);
         if (!HasConfiguredAddresses(builder.Configuration))
         {
@@ -84,7 +82,7 @@ public static class GatewayHostingExtensions
         return builder;
     }
 
-    /// <summary>Errors as problem details (including unknown routes and unhandled exceptions), health endpoints.</summary>
+    /// <summary>Errors as problem details (including unknown routes and unhandled exceptions), health and metrics endpoints.</summary>
     public static WebApplication UseGatewayDefaults(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -100,10 +98,7 @@ public static class GatewayHostingExtensions
             ExceptionHandler = WriteStatusProblemAsync,
         });
         app.UseStatusCodePages(static context => WriteStatusProblemAsync(context.HttpContext));
-        // Start collecting before the first request, not at the first scrape.
-        _ = app.Services.GetRequiredService<PrometheusScraper>();
-        app.MapGet("/metrics", static (PrometheusScraper scraper) =>
-            TypedResults.Text(scraper.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGatewayMetrics();
         app.MapHealthChecks("/health");
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("live") });
         return app;

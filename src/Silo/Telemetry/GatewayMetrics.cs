@@ -39,7 +39,9 @@ public sealed class GatewayMetrics
         _breakerTransitions = meter.CreateCounter<long>("gateway.breaker.transitions", "{transition}", "Circuit breaker state changes, by model, state entered and reason.");
         _sockets = meter.CreateUpDownCounter<long>("gateway.ws.connections", "{connection}", "Chat WebSockets open.");
         _socketsClosed = meter.CreateCounter<long>("gateway.ws.closed", "{connection}", "Chat WebSockets closed, by the close code the node chose (0: the client closed or vanished).");
-        _modelLatency = meter.CreateHistogram<double>(ModelLatencyName, "s", "Model call latency (to the answer, or to a stream's end), by model and outcome status class.");
+        // No unit on purpose: the Prometheus exporter would append it to the name (gateway_model_latency_seconds)
+        // and rename the series that dashboards and alert rules query; the description says it is seconds.
+        _modelLatency = meter.CreateHistogram<double>(ModelLatencyName, unit: null, "Model call latency in seconds (to the answer, or to a stream's end), by model and outcome status class.");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
         _alertsRaised = meter.CreateCounter<long>("gateway.alerts.raised", "{alert}", "Alerts accepted into the outbox, by kind.");
         _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited, mailbox_full).");
