@@ -20,6 +20,7 @@ using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.OpenAi;
+using AgentGateway.Silo.Pipeline;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
 using BenchmarkDotNet.Attributes;
@@ -80,19 +81,17 @@ public class HandlerPathBenchmarks
             metrics,
             TimeProvider.System,
             NullLogger<AnswerCache>.Instance);
-        _handler = new ChatCompletionsHandler(
+        var calls = new GovernedCalls(
             _silo.Grains,
-            catalog,
-            router,
-            cache,
             new TenantRateLimits(new InProcessTenantRateLimiter(), Options.Create(new AuthOptions()), metrics, TimeProvider.System),
-            Options.Create(new GatewayOptions()),
+            cache,
+            router,
             Options.Create(governance),
             metrics,
-            TimeProvider.System,
-            NullLogger<ChatCompletionsHandler>.Instance);
+            NullLogger<GovernedCalls>.Instance);
+        _handler = new ChatCompletionsHandler(calls, catalog, Options.Create(new GatewayOptions()), TimeProvider.System);
 
-        // Warm every session actor and the JIT.
+        // Warm every session grain and the JIT.
         for (var i = 0; i < Sessions * 2; i++)
         {
             FullHandler().GetAwaiter().GetResult();

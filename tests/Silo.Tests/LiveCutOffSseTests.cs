@@ -46,6 +46,49 @@ public sealed class LiveCutOffSseTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Streams_1000ConcurrentIntoOneSession_FiveAdmittedRunToTheirEnd_TheOthersRefusedWithLoopLimit()
+    {
+        // Each admitted answer needs three grants (600 tokens, 256 a grant), most of them after the sixth request has
+        // tripped the session with the loop limit: that trip refuses new calls only, it must not cut these streams off.
+        var sessionId = GatewayFixture.NewSessionId();
+        var history = new[] { Chat.User("[[sim:tokens=600]] Keep going."), Chat.AssistantToolCall("call_1"), Chat.Tool("call_1", "more") };
+        string whole;
+        using (var alone = await gateway.PostChatAsync(
+            GatewayFixture.NewSessionId(), Chat.Request("haiku", history.Select(n => n.DeepClone()), stream: true), HttpCompletionOption.ResponseHeadersRead))
+        {
+            whole = TextOf(await ServerSentEvents.ReadChunksAsync(alone));
+        }
+
+        var callsBefore = await gateway.ModelCallsAsync();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var streams = Enumerable.Range(0, 1_000).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            using var response = await gateway.PostChatAsync(
+                sessionId, Chat.Request("haiku", history.Select(n => n.DeepClone()), stream: true), HttpCompletionOption.ResponseHeadersRead);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            return (Route: response.Header("X-Gateway-Route"), Trip: response.Header("X-Gateway-Trip"), Chunks: await ServerSentEvents.ReadChunksAsync(response));
+        })).ToArray();
+
+        start.SetResult();
+        var results = await Task.WhenAll(streams);
+
+        var admitted = results.Where(r => r.Route == "primary").ToList();
+        admitted.Count.ShouldBe(5);
+        foreach (var stream in admitted)
+        {
+            stream.Trip.ShouldBeNull();
+            var end = stream.Chunks.Last(c => c.FinishReasonOfChunk() is not null);
+            end.FinishReasonOfChunk().ShouldBe("stop");
+            end["gateway"].ShouldBeNull();
+            TextOf(stream.Chunks).ShouldBe(whole);
+        }
+
+        results.Where(r => r.Route != "primary").ShouldAllBe(r => r.Route == "deterministic" && r.Trip == "loop_limit");
+        (await gateway.ModelCallsAsync()).ShouldBe(callsBefore + 5);
+    }
+
+    [Fact]
     public async Task Stream_AfterCutOff_NextRequestGetsFallbackWithTokenVelocity()
     {
         var sessionId = GatewayFixture.NewSessionId();
@@ -77,5 +120,8 @@ public sealed class LiveCutOffSseTests(GatewayFixture gateway)
     }
 
     /// <summary>The gateway's count for a chunk: a quarter of its characters rounded up, at least one.</summary>
+    private static string TextOf(IEnumerable<System.Text.Json.Nodes.JsonObject> chunks) =>
+        string.Concat(chunks.Select(c => (string?)c.Delta()?["content"]).OfType<string>());
+
     private static long GatewayTokens(string text) => Math.Max(1, (text.Length + 3) / 4);
 }

@@ -27,7 +27,8 @@ public sealed class GrainActivations
 
     internal void BreakerDeactivated() => Interlocked.Decrement(ref _breakers);
 
-    internal void ConversationActivated() => Interlocked.Increment(ref _conversations);
+    /// <summary>Called by the conversation grain, which lives with the WebSocket transport in the host.</summary>
+    public void ConversationActivated() => Interlocked.Increment(ref _conversations);
 
-    internal void ConversationDeactivated() => Interlocked.Decrement(ref _conversations);
+    public void ConversationDeactivated() => Interlocked.Decrement(ref _conversations);
 }

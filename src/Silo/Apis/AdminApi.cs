@@ -113,7 +113,7 @@ public static class AdminApi
             return InvalidSessionId();
         }
 
-        var (note, problem) = await ReadNoteAsync(request, cancellationToken).ConfigureAwait(false);
+        var (note, problem) = await ReadNoteAsync(request).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -137,7 +137,7 @@ public static class AdminApi
     }
 
     /// <summary>The operator's note from an optional JSON body <c>{"note": "…"}</c> (no body: no note).</summary>
-    private static async Task<(string? Note, ProblemHttpResult? Problem)> ReadNoteAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(string? Note, ProblemHttpResult? Problem)> ReadNoteAsync(HttpRequest request)
     {
         if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any()))
         {
@@ -149,14 +149,10 @@ public static class AdminApi
             return (null, GatewayProblem.UnsupportedMediaType.ToResult("Send the note as JSON: {\"note\": \"…\"} with 'Content-Type: application/json'."));
         }
 
-        OperatorNote? body;
-        try
+        var (body, problem) = await JsonBody.ReadAsync(request, NoteJson, MaxNoteBodyBytes).ConfigureAwait(false);
+        if (problem is not null)
         {
-            body = await request.ReadFromJsonAsync<OperatorNote>(cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException ex)
-        {
-            return (null, GatewayProblem.InvalidJson.ToResult(ex.Message));
+            return (null, problem);
         }
 
         var note = body?.Note;
@@ -167,6 +163,12 @@ public static class AdminApi
 
     /// <summary>The body of resume and end.</summary>
     public sealed record OperatorNote(string? Note);
+
+    /// <summary>A note's body: room for the longest note, escaped, and its braces.</summary>
+    private const long MaxNoteBodyBytes = 64 * 1024;
+
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<OperatorNote> NoteJson =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<OperatorNote>)JsonSerializerOptions.Web.GetTypeInfo(typeof(OperatorNote));
 
     /// <summary>A page of sessions (<c>GET /admin/sessions</c>).</summary>
     public sealed record SessionList(IReadOnlyList<SessionView> Sessions, string? NextCursor);

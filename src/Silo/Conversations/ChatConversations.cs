@@ -1,141 +1,41 @@
 using System.Net.WebSockets;
-using AgentGateway.Contracts.Sessions;
-using AgentGateway.Governance;
-using AgentGateway.Providers.Models;
-using AgentGateway.Runtime;
-using AgentGateway.Silo.Hosting;
-using AgentGateway.Silo.Limits;
-using AgentGateway.Silo.Routing;
+using AgentGateway.Contracts.Conversations;
+using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace AgentGateway.Silo.Conversations;
 
-/// <summary>What every conversation actor shares: the services it calls and its settings.</summary>
-public sealed class ConversationContext
-{
-    private readonly GovernanceOptions _governance;
-    private readonly ILogger _logger;
-    private ActorHost<string, ConversationActor>? _host;
-
-    public ConversationContext(
-        IGrainFactory grains,
-        ModelCatalog models,
-        ModelRouter router,
-        ChatSocketOptions options,
-        GatewayOptions gateway,
-        GovernanceOptions governance,
-        GatewayMetrics metrics,
-        TimeProvider time,
-        ILogger logger,
-        TenantRateLimits limits,
-        AnswerCache cache)
-    {
-        Limits = limits;
-        Cache = cache;
-        Grains = grains;
-        Models = models;
-        Router = router;
-        Options = options;
-        Metrics = metrics;
-        Time = time;
-        _governance = governance;
-        _logger = logger;
-        FallbackMessage = gateway.FallbackMessage;
-        StreamGrantTokens = governance.StreamGrantTokens;
-        DefaultModel = string.IsNullOrWhiteSpace(options.DefaultModel) ? models.Models.First().Name : options.DefaultModel;
-    }
-
-    public IGrainFactory Grains { get; }
-
-    public ISessionGrain Session(string sessionId) => Grains.GetGrain<ISessionGrain>(sessionId);
-
-    /// <summary>The tenants' RPM and TPM limits.</summary>
-    public TenantRateLimits Limits { get; }
-
-    /// <summary>The answer cache, looked up before each model call.</summary>
-    public AnswerCache Cache { get; }
-
-    public ModelCatalog Models { get; }
-
-    public ModelRouter Router { get; }
-
-    public ChatSocketOptions Options { get; }
-
-    public GatewayMetrics Metrics { get; }
-
-    public TimeProvider Time { get; }
-
-    public string FallbackMessage { get; }
-
-    public int StreamGrantTokens { get; }
-
-    public string DefaultModel { get; }
-
-    internal void Bind(ActorHost<string, ConversationActor> host) => _host = host;
-
-    /// <summary>A one-way message to a conversation (from a running call or a timer).</summary>
-    public void Post<TState>(string sessionId, TState state, Func<ConversationActor, TState, ValueTask> turn)
-    {
-        try
-        {
-            _host!.Tell(sessionId, state, turn);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The node is shutting down.
-        }
-    }
-
-    /// <summary>Reports a call's usage (one-way).</summary>
-    public void Settle(string sessionId, CallSettlement settlement)
-    {
-        Metrics.Tokens(settlement.InputTokens, settlement.OutputTokens);
-        _ = Session(sessionId).SettleAsync(settlement);
-    }
-
-    /// <summary>The view of a session that has never been seen: active, nothing counted.</summary>
-    public SessionView NewSessionView(string sessionId) => new(
-        sessionId, "active", null, null, 0, _governance.MaxLoops, 0, 0, _governance.TokenBudget, (int)_governance.Window.TotalSeconds, 0, null);
-}
-
 /// <summary>
-/// The chat sockets of this node: one <see cref="ConversationActor"/> per session with sockets open (or a call
-/// running), on the same actor host as the sessions. Each accepted WebSocket becomes a <see cref="ChatConnection"/>
-/// attached to its session's conversation.
+/// The chat sockets of this node: each accepted WebSocket becomes a <see cref="ChatConnection"/>, reachable by its
+/// session's <see cref="ConversationGrain"/> as an <see cref="IChatSocket"/> observer; the connection's messages go to the
+/// grain one at a time.
 /// </summary>
-public sealed class ChatConversations : IAsyncDisposable
+public sealed class ChatConversations
 {
-    private readonly ActorHost<string, ConversationActor> _host;
-    private readonly ConversationContext _context;
+    private readonly IGrainFactory _grains;
+    private readonly ChatSocketOptions _options;
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly GrainActivations _activations;
     private readonly ILogger<ChatConnection> _connectionLogger;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ChatConnection, byte> _open = new();
 
     public ChatConversations(
         IGrainFactory grains,
-        ModelCatalog models,
-        ModelRouter router,
         IOptions<ChatSocketOptions> options,
-        IOptions<GatewayOptions> gateway,
-        IOptions<GovernanceOptions> governance,
-        IOptions<ActorHostOptions> hostOptions,
         GatewayMetrics metrics,
+        GrainActivations activations,
         TimeProvider time,
         ILoggerFactory loggers,
-        IHostApplicationLifetime lifetime,
-        TenantRateLimits limits,
-        AnswerCache cache)
+        IHostApplicationLifetime lifetime)
     {
         lifetime.ApplicationStopping.Register(CloseAll);
-        _context = new ConversationContext(
-            grains, models, router, options.Value, gateway.Value, governance.Value, metrics, time, loggers.CreateLogger<ConversationActor>(), limits, cache);
-        _host = new ActorHost<string, ConversationActor>(
-            id => new ConversationActor(id, _context),
-            hostOptions.Value,
-            time,
-            loggers.CreateLogger<ActorHost<string, ConversationActor>>(),
-            StringComparer.Ordinal);
-        _context.Bind(_host);
+        _grains = grains;
+        _options = options.Value;
+        _metrics = metrics;
+        _activations = activations;
+        _time = time;
         _connectionLogger = loggers.CreateLogger<ChatConnection>();
     }
 
@@ -143,48 +43,49 @@ public sealed class ChatConversations : IAsyncDisposable
     public int SocketCount => _open.Count;
 
     /// <summary>Conversations live on this node.</summary>
-    public int ConversationCount => _host.ActivationCount;
+    public int ConversationCount => _activations.Conversations;
 
     /// <summary>Raised when the node starts closing a socket (its <see cref="ChatConnection.CloseCode"/> is set), or the client closed it.</summary>
     public event Action<ChatConnection>? Closing;
 
-
     /// <summary>Serves one accepted socket until it closes.</summary>
     public async Task RunAsync(string sessionId, string tenant, WebSocket socket)
     {
-        var connection = new ChatConnection(sessionId, socket, _context.Options, _context.Time, _connectionLogger, c => Closing?.Invoke(c))
+        var connection = new ChatConnection(sessionId, socket, _options, _time, _connectionLogger, c => Closing?.Invoke(c))
         {
             Tenant = tenant,
         };
+        var conversation = _grains.GetGrain<IConversationGrain>(sessionId);
+        var observer = new ChatSocketObserver(connection);
+        var reference = _grains.CreateObjectReference<IChatSocket>(observer);
         _open.TryAdd(connection, 0);
-        _context.Metrics.SocketOpened();
+        _metrics.SocketOpened();
         var attached = false;
         try
         {
-            try
+            attached = await conversation.AttachAsync(reference, tenant).ConfigureAwait(false);
+            if (attached)
             {
-                attached = await _host.AskAsync(sessionId, connection, static (actor, c, ct) => actor.AttachAsync(c, ct)).ConfigureAwait(false);
+                await observer.FirstMessage.ConfigureAwait(false);
             }
-            catch (MailboxFullException)
-            {
-            }
-
-            if (!attached)
+            else
             {
                 connection.Close(ChatProtocol.CloseCodes.TooManySockets, "too many sockets on this session");
             }
 
-            await connection.RunAsync(OnMessageAsync, OnBadFrame).ConfigureAwait(false);
+            await connection.RunAsync((c, utf8) => OnMessageAsync(c, conversation, reference, utf8), OnBadFrame).ConfigureAwait(false);
         }
         finally
         {
             if (attached)
             {
-                _context.Post(sessionId, connection, static (actor, c) => actor.DetachAsync(c));
+                await conversation.DetachAsync(reference).ConfigureAwait(false);
             }
 
+            _grains.DeleteObjectReference<IChatSocket>(reference);
+            GC.KeepAlive(observer);
             _open.TryRemove(connection, out _);
-            _context.Metrics.SocketClosed(connection.CloseCode);
+            _metrics.SocketClosed(connection.CloseCode);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -198,7 +99,8 @@ public sealed class ChatConversations : IAsyncDisposable
         }
     }
 
-    private async ValueTask OnMessageAsync(ChatConnection connection, ReadOnlyMemory<byte> utf8)
+    /// <summary>One message at a time per socket: the next is read only after the conversation has taken this one.</summary>
+    private static async ValueTask OnMessageAsync(ChatConnection connection, IConversationGrain conversation, IChatSocket from, ReadOnlyMemory<byte> utf8)
     {
         if (!ChatProtocol.TryParse(utf8.Span, out var message, out var error))
         {
@@ -212,26 +114,12 @@ public sealed class ChatConversations : IAsyncDisposable
             return;
         }
 
-        try
+        if (await conversation.HandleAsync(from, message).ConfigureAwait(false) is { } reply)
         {
-            // One message at a time per socket: the next is read only after the conversation has taken this one.
-            await _host.AskAsync(
-                connection.SessionId,
-                (connection, message),
-                static async (actor, m, ct) =>
-                {
-                    await actor.HandleAsync(m.connection, m.message, ct).ConfigureAwait(false);
-                    return true;
-                }).ConfigureAwait(false);
-        }
-        catch (MailboxFullException)
-        {
-            connection.Send(ChatProtocol.Error(ChatProtocol.Codes.SessionBusy, $"Session '{connection.SessionId}' has too many messages waiting; retry shortly."));
+            connection.Send(reply);
         }
     }
 
     private static void OnBadFrame(ChatConnection connection, ProtocolError error)
         => connection.Send(ChatProtocol.Error(error.Code, error.Message));
-
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

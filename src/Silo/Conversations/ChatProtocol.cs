@@ -1,22 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
+using AgentGateway.Contracts.Conversations;
 using AgentGateway.Contracts.Sessions;
 using Microsoft.Extensions.AI;
 
 namespace AgentGateway.Silo.Conversations;
-
-/// <summary>What a client may send over the chat socket.</summary>
-public enum ClientMessageType
-{
-    UserMessage,
-    ToolResult,
-    Cancel,
-    Ping,
-}
-
-/// <summary>One parsed client message (fields not used by its type are null).</summary>
-/// <param name="Id">A <c>ping</c>'s id as raw JSON, echoed in the <c>pong</c>.</param>
-public readonly record struct ClientMessage(ClientMessageType Type, string? Text, string? Model, string? CallId, string? Content, string? Id);
 
 /// <summary>An <c>error</c> message's stable code and its explanation.</summary>
 public readonly record struct ProtocolError(string Code, string Message);

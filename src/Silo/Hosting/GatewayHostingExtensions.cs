@@ -2,6 +2,7 @@ using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
 using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
+using AgentGateway.Silo.Pipeline;
 using AgentGateway.Silo.Problems;
 using AgentGateway.Silo.Routing;
 using Microsoft.AspNetCore.Diagnostics;
@@ -78,6 +79,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddValidatedOptions<RoutingOptions>(builder.Configuration, RoutingOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingModelsValidator>();
         builder.Services.AddSingleton<ModelRouter>();
+        builder.Services.AddSingleton<GovernedCalls>();
         builder.Services.AddSingleton<ChatCompletionsHandler>();
         return builder;
     }

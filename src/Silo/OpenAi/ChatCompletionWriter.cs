@@ -138,6 +138,24 @@ public static class ChatCompletionWriter
 
     public static void WriteDone(IBufferWriter<byte> output) => output.Write("data: [DONE]\n\n"u8);
 
+    /// <summary>The error event that ends a stream the model broke off (OpenAI's error object, the gateway's code).</summary>
+    public static void WriteStreamError(IBufferWriter<byte> output, int upstreamStatus)
+    {
+        output.Write("data: "u8);
+        using (var json = new Utf8JsonWriter(output, WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("error");
+            json.WriteString("message", $"The model failed mid-stream (status {upstreamStatus}).");
+            json.WriteString("type", "server_error");
+            json.WriteString("code", "model-failed-mid-stream");
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        output.Write("\n\n"u8);
+    }
+
     private static void WriteHeader(Utf8JsonWriter json, in CompletionPayload payload, string kind)
     {
         json.WriteString("id", payload.Id);
