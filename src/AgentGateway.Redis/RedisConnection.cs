@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Redis;
 
@@ -169,6 +170,6 @@ public sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
-    [LoggerMessage(700, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; reconnecting in the background (cache misses, limits fail open)")]
+    [LoggerMessage(LogEvents.Redis + 0, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; reconnecting in the background (cache misses, limits fail open)")]
     private partial void LogNotConnected(string endpoints);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Redis;
 
@@ -57,6 +58,6 @@ public sealed partial class RedisFailures
         LogFailed(operation, suppressed, exception);
     }
 
-    [LoggerMessage(701, LogLevel.Warning, "Redis {Operation} failed ({Suppressed} more such failures since the last warning); degraded (cache miss / limits fail open)")]
+    [LoggerMessage(LogEvents.Redis + 1, LogLevel.Warning, "Redis {Operation} failed ({Suppressed} more such failures since the last warning); degraded (cache miss / limits fail open)")]
     private partial void LogFailed(string operation, long suppressed, Exception exception);
 }

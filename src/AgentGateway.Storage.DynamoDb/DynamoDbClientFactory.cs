@@ -3,6 +3,7 @@ using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Microsoft.Extensions.Logging;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Storage.DynamoDb;
 
@@ -55,6 +56,6 @@ public static partial class DynamoDbClientFactory
         }
     }
 
-    [LoggerMessage(710, LogLevel.Information, "No AWS credentials found; using fixed local keys for the loopback DynamoDB endpoint {ServiceUrl}")]
+    [LoggerMessage(LogEvents.Storage + 20, LogLevel.Information, "No AWS credentials found; using fixed local keys for the loopback DynamoDB endpoint {ServiceUrl}")]
     private static partial void UsingLocalCredentials(ILogger logger, string serviceUrl);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Logging;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Storage.DynamoDb;
 
@@ -187,12 +188,12 @@ public static partial class DynamoTables
         Projection = new Projection { ProjectionType = projection },
     };
 
-    [LoggerMessage(700, LogLevel.Information, "Created DynamoDB table {Table}")]
+    [LoggerMessage(LogEvents.Storage + 10, LogLevel.Information, "Created DynamoDB table {Table}")]
     private static partial void TableCreated(ILogger logger, string table);
 
-    [LoggerMessage(701, LogLevel.Information, "Enabled TTL on {Attribute} of DynamoDB table {Table}")]
+    [LoggerMessage(LogEvents.Storage + 11, LogLevel.Information, "Enabled TTL on {Attribute} of DynamoDB table {Table}")]
     private static partial void TimeToLiveEnabled(ILogger logger, string table, string attribute);
 
-    [LoggerMessage(702, LogLevel.Warning, "Could not enable TTL on DynamoDB table {Table} ({ErrorCode}; dynalite has no TTL API): expired items are not deleted by the table")]
+    [LoggerMessage(LogEvents.Storage + 12, LogLevel.Warning, "Could not enable TTL on DynamoDB table {Table} ({ErrorCode}; dynalite has no TTL API): expired items are not deleted by the table")]
     private static partial void TimeToLiveNotEnabled(ILogger logger, string table, string? errorCode);
 }

@@ -2,6 +2,7 @@ using AgentGateway.Contracts.Alerts;
 using System.Text.Json;
 using AgentGateway.Alerts.Outbox;
 using Microsoft.Extensions.Logging;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Alerts.Sinks;
 
@@ -26,9 +27,9 @@ public sealed partial class LogAlertSink(ILogger<LogAlertSink> logger) : IAlertS
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(300, LogLevel.Critical, "{AlertText} (alert {MessageId}) {AlertBody}")]
+    [LoggerMessage(LogEvents.Alerts + 50, LogLevel.Critical, "{AlertText} (alert {MessageId}) {AlertBody}")]
     private static partial void Critical(ILogger logger, string alertText, string messageId, string alertBody);
 
-    [LoggerMessage(301, LogLevel.Information, "{AlertText} (alert {MessageId}) {AlertBody}")]
+    [LoggerMessage(LogEvents.Alerts + 51, LogLevel.Information, "{AlertText} (alert {MessageId}) {AlertBody}")]
     private static partial void Resolved(ILogger logger, string alertText, string messageId, string alertBody);
 }

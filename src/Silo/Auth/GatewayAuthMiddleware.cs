@@ -1,5 +1,6 @@
 using System.Net;
 using AgentGateway.Silo.Problems;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Silo.Auth;
 
@@ -108,7 +109,7 @@ public sealed partial class GatewayAuthMiddleware(RequestDelegate next, ApiKeyRi
         return remote is { IsIPv4MappedToIPv6: true } ? remote.MapToIPv4() : remote;
     }
 
-    [LoggerMessage(300, LogLevel.Information, "Refused {Method} {Path}: {Problem} (caller {Remote})")]
+    [LoggerMessage(LogEvents.Auth + 0, LogLevel.Information, "Refused {Method} {Path}: {Problem} (caller {Remote})")]
     private partial void LogRefused(string method, string path, string problem, string remote);
 
     private readonly record struct Refusal(GatewayProblem Problem, string Detail, string? Challenge);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Silo.Conversations;
 
@@ -300,10 +301,10 @@ public sealed partial class ChatConnection : IAsyncDisposable
         _socket.Dispose();
     }
 
-    [LoggerMessage(400, LogLevel.Debug, "Session {SessionId}: closing a socket with {Code} ({Reason})")]
+    [LoggerMessage(LogEvents.Sockets + 0, LogLevel.Debug, "Session {SessionId}: closing a socket with {Code} ({Reason})")]
     private partial void LogClosing(string sessionId, int code, string reason);
 
-    [LoggerMessage(401, LogLevel.Information, "Session {SessionId}: socket aborted, its close handshake ({Code}) did not finish in time")]
+    [LoggerMessage(LogEvents.Sockets + 1, LogLevel.Information, "Session {SessionId}: socket aborted, its close handshake ({Code}) did not finish in time")]
     private partial void LogAborted(string sessionId, int code);
 
     /// <summary>Standard close codes the protocol uses that <see cref="WebSocketCloseStatus"/> names differently.</summary>

@@ -102,7 +102,7 @@ public sealed class ChatConversations
     /// <summary>One message at a time per socket: the next is read only after the conversation has taken this one.</summary>
     private static async ValueTask OnMessageAsync(ChatConnection connection, IConversationGrain conversation, IChatSocket from, ReadOnlyMemory<byte> utf8)
     {
-        if (!ChatProtocol.TryParse(utf8.Span, out var message, out var error))
+        if (!ChatProtocolParser.TryParse(utf8.Span, out var message, out var error))
         {
             OnBadFrame(connection, error);
             return;

@@ -45,6 +45,10 @@ internal sealed class ConversationCall(ConversationSockets sockets) : ICallSink
     public ValueTask WriteAsync(string? text, IReadOnlyList<FunctionCallContent>? toolCalls, CancellationToken cancellationToken) =>
         text is null ? ValueTask.CompletedTask : sockets.SendTokenAsync(text);
 
+    /// <summary>A tool call as the model gave it, from the form it travelled in.</summary>
+    public static FunctionCallContent FromWire(ChatToolCall call) => FunctionCallContent.CreateFromParsedArguments(
+        call.ArgumentsJson, call.CallId, call.Name, static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions));
+
     private static ConversationCallEnd EndOf(int number, CallResult result) => new(
         number,
         result.Outcome switch

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AgentGateway.Contracts.Conversations;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
@@ -34,14 +33,14 @@ public sealed class ConversationGrain(
     IOptions<ChatSocketOptions> socketOptions,
     IOptions<GatewayOptions> gateway,
     IOptions<GovernanceOptions> governance,
-    GrainActivations activations) : Grain, IConversationGrain, IConversationCallbacks
+    GrainActivations activations,
+    TimeProvider time) : Grain, IConversationGrain, IConversationCallbacks
 {
     private readonly ChatSocketOptions _options = socketOptions.Value;
     private readonly string _fallback = gateway.Value.FallbackMessage;
     private readonly ConversationSockets _sockets = new();
     private readonly ConversationHistory _history = new(socketOptions.Value.MaxHistoryMessages);
-    private readonly List<FunctionCallContent> _pendingCalls = [];
-    private readonly Dictionary<string, string> _results = new(StringComparer.Ordinal);
+    private readonly PendingTools _tools = new();
     private ConversationPhase _phase;
     private int _userMessages;
     private ulong _task;
@@ -75,11 +74,11 @@ public sealed class ConversationGrain(
             return false;
         }
 
-        var view = await GrainFactory.GetGrain<ISessionGrain>(SessionId).GetAsync(withAudit: false) ?? NewSessionView();
+        var view = await GrainFactory.GetGrain<ISessionGrain>(SessionId).GetAsync(withAudit: false) ?? new SessionGovernor(SessionId, governance.Value).ToView(0, null, time.GetUtcNow());
 
         // Every socket's tenant owns the session (claimed before the upgrade); the calls are admitted as that tenant.
         _tenant ??= tenant;
-        _sockets.Add(socket, partial => ChatProtocol.State(view, PhaseName(_phase), _pendingCalls, partial, _history.Messages));
+        _sockets.Add(socket, partial => ChatProtocol.State(view, _phase.ToWireName(), _tools.Calls, partial, _history.Messages));
         KeepAliveWhileUsed();
         return true;
     }
@@ -112,7 +111,7 @@ public sealed class ConversationGrain(
         var text = _sockets.TakePartial();
         if (end.Outcome is ConversationCallOutcome.Answered or ConversationCallOutcome.Cached)
         {
-            var toolCalls = end.ToolCalls.Select(ToFunctionCall).ToList();
+            var toolCalls = end.ToolCalls.Select(ConversationCall.FromWire).ToList();
             _history.Add(new ChatMessage(ChatRole.Assistant, [.. text.Length > 0 ? [new TextContent(text)] : Array.Empty<AIContent>(), .. toolCalls]));
 
             // The conversation is waiting (timer armed) before any socket hears of the tool call, so a result can never
@@ -157,7 +156,7 @@ public sealed class ConversationGrain(
     {
         if (_phase != ConversationPhase.Idle)
         {
-            return ChatProtocol.Error(ChatProtocol.Codes.TurnInProgress, $"The session is {PhaseName(_phase)}; send cancel first or wait for done.");
+            return ChatProtocol.Error(ChatProtocol.Codes.TurnInProgress, $"The session is {_phase.ToWireName()}; send cancel first or wait for done.");
         }
 
         var name = modelName ?? (string.IsNullOrWhiteSpace(_options.DefaultModel) ? models.Models.First().Name : _options.DefaultModel);
@@ -192,13 +191,13 @@ public sealed class ConversationGrain(
 
     private async Task<byte[]?> OnToolResultAsync(string callId, string content)
     {
-        if (_phase != ConversationPhase.AwaitingTool || !_pendingCalls.Exists(c => c.CallId == callId) || !_results.TryAdd(callId, content))
+        if (_phase != ConversationPhase.AwaitingTool || !_tools.TryAnswer(callId, content))
         {
             return ChatProtocol.Error(ChatProtocol.Codes.UnknownToolCall, $"No tool call '{callId}' is waiting for a result.");
         }
 
         _sockets.Send(ChatProtocol.ToolResult(callId, content));
-        if (_results.Count < _pendingCalls.Count)
+        if (!_tools.Answered)
         {
             return null;
         }
@@ -259,9 +258,7 @@ public sealed class ConversationGrain(
 
     private void AwaitTools(List<FunctionCallContent> toolCalls)
     {
-        _pendingCalls.Clear();
-        _pendingCalls.AddRange(toolCalls);
-        _results.Clear();
+        _tools.Start(toolCalls);
         _phase = ConversationPhase.AwaitingTool;
         var round = ++_toolRound;
         _toolTimer?.Dispose();
@@ -290,40 +287,11 @@ public sealed class ConversationGrain(
     {
         _toolTimer?.Dispose();
         _toolTimer = null;
-        _history.Add(new ChatMessage(
-            ChatRole.Tool,
-            [.. _pendingCalls.Select(c => (AIContent)new FunctionResultContent(c.CallId, _results.TryGetValue(c.CallId, out var result) ? result : missing))]));
-        _pendingCalls.Clear();
-        _results.Clear();
+        _history.Add(_tools.End(missing));
         _phase = ConversationPhase.Idle;
     }
 
     /// <summary>Kept while a socket is attached or a call runs or waits for tools; otherwise collected like any idle grain.</summary>
     private void KeepAliveWhileUsed() =>
         DelayDeactivation(_sockets.Count > 0 || _phase != ConversationPhase.Idle ? Timeout.InfiniteTimeSpan : TimeSpan.Zero);
-
-    private static FunctionCallContent ToFunctionCall(ChatToolCall call) => FunctionCallContent.CreateFromParsedArguments(
-        call.ArgumentsJson, call.CallId, call.Name, static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions));
-
-    /// <summary>The view of a session that has never been seen: active, nothing counted.</summary>
-    private SessionView NewSessionView()
-    {
-        var limits = governance.Value;
-        return new(SessionId, "active", null, null, 0, limits.MaxLoops, 0, 0, limits.TokenBudget, (int)limits.Window.TotalSeconds, 0, null);
-    }
-
-    private static string PhaseName(ConversationPhase phase) => phase switch
-    {
-        ConversationPhase.Streaming => "streaming",
-        ConversationPhase.AwaitingTool => "awaiting_tool",
-        _ => "idle",
-    };
-}
-
-/// <summary>Where a conversation is in its agent loop.</summary>
-public enum ConversationPhase
-{
-    Idle,
-    Streaming,
-    AwaitingTool,
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using AgentGateway.Contracts.Limits;
 using AgentGateway.Contracts.Logging;
 using AgentGateway.Contracts.Sessions;
@@ -142,77 +141,40 @@ public sealed partial class GovernedCalls(
         }
 
         await using var _ = stream.ConfigureAwait(false);
-        var meter = new TokenMeter(admitted.Session, admitted.Admission, _grantTokens, call.Model.Name);
-        var text = new StringBuilder();
-        List<FunctionCallContent>? toolCalls = null;
-        long? input = null, output = null;
-        string? finish = null;
+        var metered = new MeteredStream(stream, new TokenMeter(admitted.Session, admitted.Admission, _grantTokens, call.Model.Name));
         await sink.StartAsync(stream.Route, stream.Model, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var more = stream.HasFirst;
-            while (more)
-            {
-                var update = stream.Updates.Current;
-                var part = StreamedUpdate.Read(update);
-                input = part.InputTokens ?? input;
-                output = part.OutputTokens ?? output;
-                if (part.HasContent)
-                {
-                    if (!await meter.TryPassAsync(part.Tokens, cancellationToken).ConfigureAwait(false))
-                    {
-                        return await CutOffAsync(admitted, stream, meter, text.ToString(), toolCalls).ConfigureAwait(false);
-                    }
-
-                    await sink.WriteAsync(part.Text, part.ToolCalls, cancellationToken).ConfigureAwait(false);
-                    text.Append(part.Text);
-                    if (part.ToolCalls is { } calls)
-                    {
-                        (toolCalls ??= []).AddRange(calls);
-                    }
-                }
-
-                if (update.FinishReason is { } reason)
-                {
-                    finish = ChatCompletionWriter.FinishReasonOf(reason, toolCalls is { Count: > 0 });
-                }
-
-                more = await stream.Updates.MoveNextAsync().ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The client went away or cancelled: charge what was produced so far.
-            metrics.ModelCall(stream.Model, "cancelled");
-            var cancelled = meter.Settlement(null, null);
-            await SettleAsync(admitted, cancelled).ConfigureAwait(false);
-            return Streamed(CallOutcome.Cancelled, stream, text, toolCalls, "cancelled", cancelled);
-        }
-        catch (Exception ex)
-        {
-            // The stream has begun: nothing may be retried or replaced.
-            LogStreamFailed(call.SessionId, stream.Model, ex);
-            metrics.ModelCall(stream.Model, "failed_mid_stream");
-            stream.Fail(ex);
-            var failed = meter.Settlement(input, output);
-            await SettleAsync(admitted, failed).ConfigureAwait(false);
-            return Streamed(CallOutcome.FailedMidStream, stream, text, toolCalls, "error", failed) with { Failure = ex };
-        }
-
-        var settlement = meter.Settlement(input, output);
+        var (end, failure) = await metered.PumpAsync(sink, cancellationToken).ConfigureAwait(false);
+        var settlement = metered.Settlement(end);
         await SettleAsync(admitted, settlement).ConfigureAwait(false);
+        switch (end)
+        {
+            case StreamEnd.CutOff:
+                return CutOff(admitted, stream, metered, settlement);
+            case StreamEnd.Cancelled:
+                // The client went away or cancelled: what was produced so far is charged.
+                metrics.ModelCall(stream.Model, "cancelled");
+                return Streamed(CallOutcome.Cancelled, stream, metered, "cancelled", settlement);
+            case StreamEnd.Failed:
+                // The stream had begun: nothing may be retried or replaced.
+                LogStreamFailed(call.SessionId, stream.Model, failure!);
+                metrics.ModelCall(stream.Model, "failed_mid_stream");
+                stream.Fail(failure!);
+                return Streamed(CallOutcome.FailedMidStream, stream, metered, "error", settlement) with { Failure = failure };
+        }
+
         metrics.ModelCall(stream.Model, "ok");
         stream.Complete(StatusCodes.Status200OK);
-        finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls is { Count: > 0 });
-        var answer = text.ToString();
-        await StoreIfCacheableAsync(admitted, stream.Route, stream.Model, finish, toolCalls is { Count: > 0 }, answer, cancellationToken).ConfigureAwait(false);
+        var finish = metered.FinishReason;
+        await StoreIfCacheableAsync(admitted, stream.Route, stream.Model, finish, metered.ToolCalls.Count > 0, metered.Text, cancellationToken).ConfigureAwait(false);
         metrics.Answered(stream.Route);
-        return Streamed(CallOutcome.Answered, stream, text, toolCalls, finish, settlement);
+        return Streamed(CallOutcome.Answered, stream, metered, finish, settlement);
     }
 
-    private async Task<CallResult> CutOffAsync(AdmittedCall admitted, RoutedStream stream, TokenMeter meter, string text, List<FunctionCallContent>? toolCalls)
+    /// <summary>The live cut-off: the chunk in hand did not fit; the upstream call is cancelled (the breaker is not told it failed).</summary>
+    private CallResult CutOff(AdmittedCall admitted, RoutedStream stream, MeteredStream metered, CallSettlement settlement)
     {
         stream.Cancel();
+        var meter = metered.Meter;
         var reason = meter.CutOff.ToWireName()!;
         if (meter.NewlyTripped)
         {
@@ -220,15 +182,9 @@ public sealed partial class GovernedCalls(
         }
 
         metrics.ModelCall(stream.Model, "cut_off");
-        var settlement = meter.Settlement(null, null);
-        await SettleAsync(admitted, settlement).ConfigureAwait(false);
         LogCutOff(admitted.Call.SessionId, stream.Model, reason, meter.Delivered);
         metrics.Answered(stream.Route);
-        return new CallResult(CallOutcome.CutOff, stream.Route, stream.Model, text, (IReadOnlyList<FunctionCallContent>?)toolCalls ?? [], "length", settlement.InputTokens, settlement.OutputTokens)
-        {
-            CutOffReason = meter.CutOff,
-            Streamed = true,
-        };
+        return Streamed(CallOutcome.CutOff, stream, metered, "length", settlement) with { CutOffReason = meter.CutOff };
     }
 
     /// <summary>
@@ -265,9 +221,8 @@ public sealed partial class GovernedCalls(
         return new CallResult(CallOutcome.Fallback, Routes.Deterministic, model, string.Empty, [], "stop", 0, 0) { UpstreamStatus = upstreamStatus };
     }
 
-    private static CallResult Streamed(
-        CallOutcome outcome, RoutedStream stream, StringBuilder text, List<FunctionCallContent>? toolCalls, string finish, CallSettlement settlement) =>
-        new(outcome, stream.Route, stream.Model, text.ToString(), (IReadOnlyList<FunctionCallContent>?)toolCalls ?? [], finish, settlement.InputTokens, settlement.OutputTokens)
+    private static CallResult Streamed(CallOutcome outcome, RoutedStream stream, MeteredStream metered, string finish, CallSettlement settlement) =>
+        new(outcome, stream.Route, stream.Model, metered.Text, metered.ToolCalls, finish, settlement.InputTokens, settlement.OutputTokens)
         {
             Streamed = true,
         };

@@ -2,6 +2,7 @@ using AgentGateway.Contracts.Caching;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using AgentGateway.Contracts.Logging;
 
 namespace AgentGateway.Silo.Routing;
 
@@ -69,6 +70,6 @@ public sealed partial class AnswerCache(IResponseCache cache, IOptions<CacheOpti
         return found;
     }
 
-    [LoggerMessage(400, LogLevel.Warning, "Answer cache {Operation} failed; treated as a miss")]
+    [LoggerMessage(LogEvents.Cache + 0, LogLevel.Warning, "Answer cache {Operation} failed; treated as a miss")]
     private partial void LogCacheFailed(string operation, Exception exception);
 }
