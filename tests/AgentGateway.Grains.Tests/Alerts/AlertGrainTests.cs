@@ -6,7 +6,6 @@ using AgentGateway.Contracts.Alerts;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
-using AgentGateway.Governance.Breakers;
 using AgentGateway.Grains.Alerts;
 using AgentGateway.TestSupport;
 using AgentGateway.TestSupport.Orleans;
