@@ -26,7 +26,9 @@ public sealed class AlertBook(AlertOptions options)
     private const int SeenLimit = 10_000;
 
     private readonly Dictionary<string, AlertRecord> _records = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+
+    // The held ids in the order they were kept, oldest first: trimming walks it from the front.
+    private readonly LinkedList<string> _order = new();
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
     private readonly Dictionary<string, Queue<DateTimeOffset>> _rate = new(StringComparer.Ordinal);
@@ -60,7 +62,7 @@ public sealed class AlertBook(AlertOptions options)
     {
         if (_records.TryAdd(record.Alert.MessageId, record))
         {
-            _order.Enqueue(record.Alert.MessageId);
+            _order.AddLast(record.Alert.MessageId);
             Remember(record.Alert.MessageId);
         }
 
@@ -83,10 +85,17 @@ public sealed class AlertBook(AlertOptions options)
         return due;
     }
 
-    /// <summary>A sink accepted the alert; false when the alert or its delivery is not held (nothing changed).</summary>
+    /// <summary>
+    /// A sink accepted the alert; false when nothing changed: the alert or its delivery is not held, or it was delivered
+    /// already (a second report of one delivery must not count, or be written, twice).
+    /// </summary>
+    /// <remarks>
+    /// Accepted even when the delivery is not in flight here: a publish started by an earlier activation that reports
+    /// after this one reloaded the record did reach the sink.
+    /// </remarks>
     public bool Delivered(string messageId, string sink, DateTimeOffset now)
     {
-        if (!_records.TryGetValue(messageId, out var record) || record.Delivery(sink) is not { } delivery)
+        if (!_records.TryGetValue(messageId, out var record) || record.Delivery(sink) is not { DeliveredAt: null } delivery)
         {
             return false;
         }
@@ -100,10 +109,14 @@ public sealed class AlertBook(AlertOptions options)
         return true;
     }
 
-    /// <summary>A publish failed: the delivery waits for its backoff. The record (to store again), or null when not held.</summary>
+    /// <summary>
+    /// A publish failed: the delivery waits for its backoff. The record (to store again), or null when nothing changed:
+    /// the alert or its delivery is not held, already delivered, or not in flight here (a late report of a publish an
+    /// earlier activation started: this one schedules its own attempts).
+    /// </summary>
     public AlertRecord? Failed(string messageId, string sink, string error, DateTimeOffset now)
     {
-        if (!_records.TryGetValue(messageId, out var record) || record.Delivery(sink) is not { } delivery)
+        if (!_records.TryGetValue(messageId, out var record) || record.Delivery(sink) is not { DeliveredAt: null, InFlight: true } delivery)
         {
             return null;
         }
@@ -185,18 +198,24 @@ public sealed class AlertBook(AlertOptions options)
         return true;
     }
 
-    /// <summary>Forgets the oldest delivered alerts beyond the recent limit (their ids stay in the dedupe set).</summary>
+    /// <summary>
+    /// Forgets the oldest delivered alerts beyond the recent limit (their ids stay in the dedupe set). Undelivered ones
+    /// are passed over, never forgotten: one alert stuck on a sink that is down must not keep every later delivered
+    /// alert in memory behind it.
+    /// </summary>
     private void Trim()
     {
-        while (_records.Count > options.RecentLimit && _order.TryPeek(out var oldest))
+        var node = _order.First;
+        while (_records.Count > options.RecentLimit && node is not null)
         {
-            if (_records.TryGetValue(oldest, out var record) && record.IsPending)
+            var next = node.Next;
+            if (!_records.TryGetValue(node.Value, out var record) || !record.IsPending)
             {
-                break;
+                _records.Remove(node.Value);
+                _order.Remove(node);
             }
 
-            _order.Dequeue();
-            _records.Remove(oldest);
+            node = next;
         }
     }
 

@@ -6,7 +6,7 @@ public interface IAlertObserver
     /// <summary>An alert was accepted and stored (before any sink sees it).</summary>
     void Raised(string kind);
 
-    /// <summary>An alert was dropped: <c>duplicate</c>, <c>rate_limited</c> or <c>mailbox_full</c>.</summary>
+    /// <summary>An alert was dropped: <c>duplicate</c> or <c>rate_limited</c>.</summary>
     void Suppressed(string kind, string why);
 
     /// <summary>A sink accepted an alert; called after the delivered mark is written.</summary>

@@ -3,16 +3,24 @@ using System.Collections.Concurrent;
 namespace AgentGateway.Alerts.Tests;
 
 /// <summary>
-/// An extra <see cref="IAlertObserver"/> for tests (an alert service's, or a node's): records what was raised and
-/// suppressed, and signals when the alert actor has delivered or failed a number of publishes (each reported after
-/// the outbox write), so tests wait without polling. Silo.Tests compiles this same file (linked in its project).
+/// An extra <see cref="IAlertObserver"/> for tests (an alert grain's, or a node's): records what was raised and
+/// suppressed, and signals when the alert grain has decided on a number of alerts (raised or suppressed), or delivered
+/// or failed a number of publishes (each reported after the outbox write), so tests wait without polling. Silo.Tests
+/// and Grains.Tests compile this same file (linked in their projects).
 /// </summary>
 public sealed class AlertSignals : IAlertObserver
 {
     private readonly Lock _gate = new();
     private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = [];
+    private int _decided;
     private int _delivered;
     private int _failed;
+
+    /// <summary>
+    /// Completes once this many alerts were raised or suppressed: how a test knows that one-way raises (breaker
+    /// transitions) were handled, since their callers get no answer to wait for.
+    /// </summary>
+    public Task WhenDecided(int count) => When(() => _decided >= count);
 
     public Task WhenDelivered(int count) => When(() => _delivered >= count);
 
@@ -24,9 +32,17 @@ public sealed class AlertSignals : IAlertObserver
     /// <summary>"kind/why" of each suppressed alert, in order.</summary>
     public ConcurrentQueue<string> Suppressed { get; } = new();
 
-    void IAlertObserver.Raised(string kind) => Raised.Enqueue(kind);
+    void IAlertObserver.Raised(string kind)
+    {
+        Raised.Enqueue(kind);
+        Bump(ref _decided);
+    }
 
-    void IAlertObserver.Suppressed(string kind, string why) => Suppressed.Enqueue(kind + "/" + why);
+    void IAlertObserver.Suppressed(string kind, string why)
+    {
+        Suppressed.Enqueue(kind + "/" + why);
+        Bump(ref _decided);
+    }
 
     void IAlertObserver.Delivered(string sink) => Bump(ref _delivered);
 

@@ -40,7 +40,7 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
 
     /// <summary>
     /// Time source: the node's injected clock (a fake one here), which stamps both the trip (<c>trippedAt</c>, in the
-    /// session actor's turn) and each sink's delivery (<c>deliveredAt</c>, when the sink accepted the publish). The
+    /// session grain's turn) and each sink's delivery (<c>deliveredAt</c>, when the sink accepted the publish). The
     /// alert waits only for its batch window (250 ms here, 200 ms by default); the test lets exactly that much time
     /// pass, so the trip-to-publish latency is exact: 250 ms, against the 1 s promise. (On the real clock, with the
     /// default window, the same path measured 265–340 ms: docs/benchmarks.md.)
@@ -73,7 +73,8 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         ((string?)JsonNode.Parse(_slack.Received[0].Body)!["text"]).ShouldBe($"CRITICAL: Session ID [{sessionA}] terminated due to loop limit");
 
         // The tripped session is asked again: refused again, and no second alert. A second session's trip is the
-        // barrier: the alert actor handles its mailbox in order, so a second alert for A would be published by then.
+        // barrier: any alert is stored before its request is answered, so a second alert for A would be in the outbox
+        // before B's trip is, and published in B's batch at the latest.
         using (var again = await PostAsync(node.Http, sessionA, LoopRequest()))
         {
             again.Headers.GetValues("X-Gateway-Trip").Single().ShouldBe("loop_limit");

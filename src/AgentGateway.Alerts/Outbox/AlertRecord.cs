@@ -14,7 +14,10 @@ public sealed class AlertRecord
     [JsonPropertyName("stored_at")]
     public required DateTimeOffset StoredAt { get; init; }
 
-    /// <summary>The node that delivers the alert (the one that raised it, or one that adopted it from a dead node); null: any.</summary>
+    /// <summary>
+    /// The node that raised the alert (null in records from before nodes were kept). It does not decide who delivers:
+    /// the outbox grain delivers every undelivered alert it finds, whichever node raised it.
+    /// </summary>
     [JsonPropertyName("node")]
     public string? Node { get; set; }
 

@@ -40,7 +40,8 @@ public sealed partial class AlertGrain(
     TimeProvider time,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain, IAlertDelivery, IRemindable
 {
-    private const string ReminderName = "undelivered";
+    /// <summary>The reminder registered while anything is undelivered.</summary>
+    public const string ReminderName = "undelivered";
 
     private readonly AlertOptions _options = options.Value;
     private readonly IAlertSink[] _sinks = [.. sinks];
@@ -52,40 +53,15 @@ public sealed partial class AlertGrain(
     private int _batched;
     private bool _reminded;
 
-    /// <summary>Loads the recent alerts (for operators) and every undelivered one this node delivers, due now.</summary>
+    // The outbox was read; until then what it holds is unknown, and the reminder stays to read it again.
+    private bool _loaded;
+
+    /// <summary>Registers the timer, reads what the reminder is now, and loads the outbox.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { KeepAlive = true });
-        try
-        {
-            var now = time.GetUtcNow();
-            var recent = await store.ListRecentAsync(_options.RecentLimit, cancellationToken);
-            var pending = await store.ListPendingAsync(cancellationToken);
-            var kept = recent.Reverse().Concat(pending)
-                .DistinctBy(static r => r.Alert.MessageId)
-                .Where(r => !r.IsPending || r.Node is null || string.Equals(r.Node, composer.Node, StringComparison.Ordinal))
-                .ToList();
-            foreach (var record in kept)
-            {
-                foreach (var delivery in record.Deliveries.Where(static d => d.DeliveredAt is null))
-                {
-                    delivery.NextAttemptAt = now;
-                }
-
-                _book.Keep(record);
-            }
-
-            var undelivered = kept.Count(static r => r.IsPending);
-            LogRecovered(undelivered);
-            if (undelivered > 0)
-            {
-                await Flush();
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogRecoveryFailed(ex);
-        }
+        await ReadReminderAsync();
+        await LoadAsync(cancellationToken);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -103,7 +79,63 @@ public sealed partial class AlertGrain(
 
     public Task<IReadOnlyList<AlertView>> ListAsync() => Task.FromResult(_book.Snapshot());
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => Flush();
+    /// <summary>
+    /// A tick of the undelivered reminder: this activation (or the one the tick brought back, which delivered what it
+    /// loaded as it activated) publishes whatever is due, and a reminder left over with nothing undelivered is removed.
+    /// An outbox that could not be read when the grain activated is read again.
+    /// </summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (_loaded)
+        {
+            Flush();
+            await RemindWhilePendingAsync();
+        }
+        else
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Loads the recent alerts (for operators) and every undelivered one, due now, whichever node raised it: this grain
+    /// is the outbox's one deliverer, and after a restart (a new process id) or a silo loss the node that raised an alert
+    /// is gone. Then the reminder is made to match: kept while anything is undelivered, or while the outbox could not
+    /// be read (each tick reads it again).
+    /// </summary>
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            var recent = await store.ListRecentAsync(_options.RecentLimit, cancellationToken);
+            var pending = await store.ListPendingAsync(cancellationToken);
+            var kept = recent.Reverse().Concat(pending).DistinctBy(static r => r.Alert.MessageId).ToList();
+            foreach (var record in kept)
+            {
+                foreach (var delivery in record.Deliveries.Where(static d => d.DeliveredAt is null))
+                {
+                    delivery.NextAttemptAt = now;
+                }
+
+                _book.Keep(record);
+            }
+
+            _loaded = true;
+            var undelivered = kept.Count(static r => r.IsPending);
+            LogRecovered(undelivered);
+            if (undelivered > 0)
+            {
+                Flush();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecoveryFailed(ex);
+        }
+
+        await RemindWhilePendingAsync();
+    }
 
     /// <summary>Dropped if seen before or over its key's rate; else stored, then published with the next batch.</summary>
     private async Task RaiseAsync(Alert alert)
@@ -121,7 +153,8 @@ public sealed partial class AlertGrain(
         {
             if (!await store.TryAddAsync(record, _stopping.Token))
             {
-                // Another process stored it first (the same trip seen twice): that one delivers it.
+                // Stored before (the same trip re-reported after its alert left the recent ones, or raised by another
+                // process sharing the store): the stored record is the one delivered.
                 Suppress(alert, "duplicate");
                 return;
             }
@@ -137,7 +170,7 @@ public sealed partial class AlertGrain(
         await RemindWhilePendingAsync();
         if (_options.BatchWindow <= TimeSpan.Zero || ++_batched >= _options.MaxBatchSize)
         {
-            await Flush();
+            Flush();
         }
         else
         {
@@ -148,11 +181,15 @@ public sealed partial class AlertGrain(
     private Task OnTimerAsync(CancellationToken cancellationToken)
     {
         _timerDueAt = null;
-        return Flush();
+        Flush();
+        return Task.CompletedTask;
     }
 
-    /// <summary>Starts one publishing task per sink for every delivery due now, then arms the timer for the next retry.</summary>
-    private async Task Flush()
+    /// <summary>
+    /// Starts one publishing task per sink for every delivery due now, then arms the timer for the next retry. Nothing
+    /// becomes delivered or undelivered here, so the reminder stays as it is.
+    /// </summary>
+    private void Flush()
     {
         _batched = 0;
         var now = time.GetUtcNow();
@@ -170,8 +207,6 @@ public sealed partial class AlertGrain(
         {
             ArmAt(next, now);
         }
-
-        await RemindWhilePendingAsync();
     }
 
     /// <summary>Outside any turn: publishes one sink's batch in order and reports each outcome back into a turn.</summary>
@@ -203,8 +238,7 @@ public sealed partial class AlertGrain(
                 return;
             }
 
-            await (error is null ? self.DeliveredAsync(alert.MessageId, sink.Name) : self.FailedAsync(alert.MessageId, sink.Name, error))
-                ;
+            await (error is null ? self.DeliveredAsync(alert.MessageId, sink.Name) : self.FailedAsync(alert.MessageId, sink.Name, error));
         }
     }
 
@@ -265,10 +299,25 @@ public sealed partial class AlertGrain(
         _timer!.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>A reminder while anything is undelivered, none otherwise.</summary>
+    /// <summary>Whether the reminder is registered now (a previous activation's, or none after a restart of in-memory reminders).</summary>
+    private async Task ReadReminderAsync()
+    {
+        try
+        {
+            _reminded = await this.GetReminder(ReminderName) is not null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Taken as absent: the next change registers it (an update when it does exist).
+            _reminded = false;
+            LogReminderFailed(ex);
+        }
+    }
+
+    /// <summary>A reminder while anything is undelivered (or the outbox is unread), none otherwise.</summary>
     private async Task RemindWhilePendingAsync()
     {
-        var pending = _book.HasPending;
+        var pending = !_loaded || _book.HasPending;
         if (pending == _reminded)
         {
             return;
@@ -314,7 +363,7 @@ public sealed partial class AlertGrain(
     [LoggerMessage(LogEvents.Alerts + 4, LogLevel.Information, "Alert outbox recovered: {Pending} alert(s) still to deliver")]
     private partial void LogRecovered(int pending);
 
-    [LoggerMessage(LogEvents.Alerts + 5, LogLevel.Error, "The alert outbox could not be read; alerts still pending in it are not delivered until the next activation")]
+    [LoggerMessage(LogEvents.Alerts + 5, LogLevel.Error, "The alert outbox could not be read; alerts still pending in it are delivered once it is read (tried again at each reminder tick)")]
     private partial void LogRecoveryFailed(Exception exception);
 
     [LoggerMessage(LogEvents.Alerts + 6, LogLevel.Warning, "The alert outbox's reminder could not be changed; it is tried again with the next delivery")]

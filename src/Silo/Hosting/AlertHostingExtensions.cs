@@ -33,7 +33,13 @@ public static class AlertHostingExtensions
             http.Timeout = sp.GetRequiredService<IOptions<AlertOptions>>().Value.PublishTimeout + TimeSpan.FromSeconds(5);
         })
             // The factory's request logging names the URL, and a Slack webhook's path is its secret.
-            .RemoveAllLoggers();
+            .RemoveAllLoggers()
+
+            // The sinks are singletons holding their client for the node's life, so the factory never rotates the
+            // handler: connections are recycled instead, or a node would keep the SNS or webhook address it resolved
+            // at start for good.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<IEnumerable<IAlertSink>>(static sp => [.. CreateSinks(sp, sp.GetRequiredService<IOptions<AlertOptions>>().Value)]);
         services.AddSingleton(static sp => new AlertComposer(sp.GetRequiredService<GatewayNode>().Id));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertObserver, AlertMetricsObserver>());

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Hosting;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 
 namespace AgentGateway.TestSupport.Orleans;
@@ -47,6 +48,18 @@ public sealed class GrainTestCluster : IAsyncDisposable
 
     /// <summary>The services of the first silo (its stores, its activation counts).</summary>
     public IServiceProvider FirstSilo => Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress);
+
+    /// <summary>
+    /// The reminders the cluster holds for <paramref name="grain"/>, read from the reminder table (so they are there
+    /// whether or not the grain is active: a reminder is what brings a deactivated grain back). The table, not the
+    /// grain's reminder registry, which answers only calls made from inside the grain.
+    /// </summary>
+    public async Task<IReadOnlyList<ReminderEntry>> RemindersOf(IAddressable grain)
+    {
+        ArgumentNullException.ThrowIfNull(grain);
+        var table = await FirstSilo.GetRequiredService<IReminderTable>().ReadRows(grain.GetGrainId());
+        return [.. table.Reminders];
+    }
 
     /// <summary>Starts <paramref name="silos"/> silos; <paramref name="services"/> adds the test's own services to each.</summary>
     public static async Task<GrainTestCluster> StartAsync(int silos = 1, Action<IServiceCollection>? services = null, FakeTimeProvider? time = null)
