@@ -44,12 +44,19 @@ public sealed class StoreCallsTests(DynaliteFixture dynalite) : IAsyncLifetime
     [Fact]
     public async Task Session_FirstCallReadsOnce_EachAdmissionIsOneConditionalPut_TheSettlementRidesOnTheNext()
     {
+        var calls = new GrainCallSignals();
         await using var cluster = await GrainTestCluster.StartAsync(
-            services: s => s.AddSingleton<ISessionStore>(new DynamoSessionStore(_client, _options, _time)), time: _time);
+            services: s =>
+            {
+                s.AddSingleton<ISessionStore>(new DynamoSessionStore(_client, _options, _time));
+                s.AddSingleton<Orleans.IIncomingGrainCallFilter>(calls);
+            },
+            time: _time);
         var session = cluster.Grains.GetGrain<ISessionGrain>("s1");
 
         var first = await session.AdmitAsync(new TurnInfo(TurnKind.UserMessage, Task1, 10));
         await session.SettleAsync(new CallSettlement(first.ReservedInputTokens, 10, 20));
+        await calls.WhenCompleted("s1", nameof(ISessionGrain.SettleAsync));
         await session.AdmitAsync(new TurnInfo(TurnKind.Continuation, Task1, 10));
 
         _calls.ShouldBe(["GetItem", "PutItem", "PutItem"]);

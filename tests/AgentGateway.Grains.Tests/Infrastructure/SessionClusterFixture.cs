@@ -1,5 +1,6 @@
 using AgentGateway.Providers.Storage;
 using AgentGateway.TestSupport.Orleans;
+using Orleans;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentGateway.Grains.Tests.Infrastructure;
@@ -12,10 +13,17 @@ public sealed class SessionClusterFixture : IAsyncLifetime
 {
     public InMemorySessionStore Store { get; } = new();
 
+    /// <summary>When a session grain has run a call (one-way settlements have no answer to wait on).</summary>
+    public GrainCallSignals Calls { get; } = new();
+
     public GrainTestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Cluster = await GrainTestCluster.StartAsync(silos: 2, services: s => s.AddSingleton(Store));
+        Cluster = await GrainTestCluster.StartAsync(silos: 2, services: s =>
+        {
+            s.AddSingleton(Store);
+            s.AddSingleton<IIncomingGrainCallFilter>(Calls);
+        });
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 

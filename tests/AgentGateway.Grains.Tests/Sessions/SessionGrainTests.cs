@@ -87,6 +87,7 @@ public sealed class SessionGrainTests(SessionClusterFixture fixture)
         var admission = await session.AdmitAsync(User(Task1, inputTokens: 40));
 
         await session.SettleAsync(new CallSettlement(admission.ReservedInputTokens, 35, 4_000));
+        await fixture.Calls.WhenCompleted(id, nameof(ISessionGrain.SettleAsync));
         var view = (await session.GetAsync(withAudit: false))!;
 
         view.TokensInWindow.ShouldBe(4_035);
