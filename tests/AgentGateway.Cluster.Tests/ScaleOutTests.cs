@@ -107,13 +107,7 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             session.Value.GetProperty("status").GetString().ShouldBe("tripped", $"session {id}: {session}");
         }
 
-        // 5. Each tripped session raised exactly one alert, delivered to the webhook (by its node, or by the node that
-        //    adopted a dead node's undelivered alerts).
-        await cluster.Webhook.WhenReceived(received => tripped.All(id => received.Any(r => MentionsSession(r, id))))
-            .WaitAsync(TimeSpan.FromSeconds(40));
-        AssertOneAlertEach(cluster.Webhook.Received, tripped);
-
-        // 6. The killed node, started again on the same data, sees the sessions it served before it died.
+        // 5. The killed node, started again on the same data, sees the sessions it served before it died.
         var servedByKilled = SessionsServedBy(await File.ReadAllTextAsync(cluster.AccessLog), cluster.NodePorts[1], prefix);
         output.WriteLine($"node2 served {servedByKilled.Count} sessions before it was killed");
         servedByKilled.ShouldNotBeEmpty();
@@ -132,7 +126,11 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             }
         }
 
-        // The restarted node re-published nothing that was already delivered (an alert it had stored is sent once).
+        // 6. Each tripped session raised exactly one alert, delivered to the webhook: by the node that raised it, or,
+        //    for what the killed node left undelivered, by the outbox of a node that starts on the same tables (until the
+        //    nodes form one Orleans cluster, each node's outbox reads the shared table as it activates).
+        await cluster.Webhook.WhenReceived(received => tripped.All(id => received.Any(r => MentionsSession(r, id))))
+            .WaitAsync(TimeSpan.FromSeconds(40));
         AssertOneAlertEach(cluster.Webhook.Received, tripped);
     }
 

@@ -18,6 +18,13 @@ public interface IAlertGrain : IGrainWithStringKey
     /// </summary>
     Task SessionTrippedAsync(SessionTripped tripped);
 
+    /// <summary>
+    /// A session found tripped as it activated: its trip's alert is raised unless it is already in the outbox (same
+    /// message id), with no rate limit and nothing counted when it is. This closes the gap of a process that died after
+    /// storing a trip and before storing its alert.
+    /// </summary>
+    Task EnsureTripAlertedAsync(SessionTripped tripped);
+
     /// <summary>A breaker changed state (opened, isolated, closed: the others page nobody). One-way.</summary>
     [OneWay]
     Task BreakerTransitionedAsync(string model, BreakerTransition transition);

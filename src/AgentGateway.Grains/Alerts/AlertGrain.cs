@@ -74,6 +74,8 @@ public sealed partial class AlertGrain(
 
     public Task SessionTrippedAsync(SessionTripped tripped) => RaiseAsync(composer.SessionTripped(tripped));
 
+    public Task EnsureTripAlertedAsync(SessionTripped tripped) => RaiseAsync(composer.SessionTripped(tripped), recheck: true);
+
     public Task BreakerTransitionedAsync(string model, BreakerTransition transition) =>
         composer.BreakerTransition(model, transition) is { } alert ? RaiseAsync(alert) : Task.CompletedTask;
 
@@ -137,14 +139,22 @@ public sealed partial class AlertGrain(
         await RemindWhilePendingAsync();
     }
 
-    /// <summary>Dropped if seen before or over its key's rate; else stored, then published with the next batch.</summary>
-    private async Task RaiseAsync(Alert alert)
+    /// <summary>
+    /// Dropped if seen before or over its key's rate; else stored, then published with the next batch. A
+    /// <paramref name="recheck"/> (an event that may have been raised already) takes no rate and, when the alert exists,
+    /// changes and counts nothing.
+    /// </summary>
+    private async Task RaiseAsync(Alert alert, bool recheck = false)
     {
         var now = time.GetUtcNow();
-        var accepted = _book.Accept(alert, now);
+        var accepted = _book.Accept(alert, now, rateLimited: !recheck);
         if (accepted != AlertAcceptance.Accepted)
         {
-            Suppress(alert, accepted == AlertAcceptance.Duplicate ? "duplicate" : "rate_limited");
+            if (!recheck)
+            {
+                Suppress(alert, accepted == AlertAcceptance.Duplicate ? "duplicate" : "rate_limited");
+            }
+
             return;
         }
 
@@ -155,7 +165,11 @@ public sealed partial class AlertGrain(
             {
                 // Stored before (the same trip re-reported after its alert left the recent ones, or raised by another
                 // process sharing the store): the stored record is the one delivered.
-                Suppress(alert, "duplicate");
+                if (!recheck)
+                {
+                    Suppress(alert, "duplicate");
+                }
+
                 return;
             }
         }

@@ -44,16 +44,27 @@ public sealed partial class SessionGrain(
 
     private string SessionId => _governor.SessionId;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>How long after its trip a session that activates checks that its trip's alert is in the outbox.</summary>
+    public static readonly TimeSpan TripAlertLookback = TimeSpan.FromHours(1);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _governor = new SessionGovernor(this.GetPrimaryKeyString(), options.Value);
         activations.SessionActivated();
-        if (stored.RecordExists)
+        if (!stored.RecordExists)
         {
-            _governor.Load(stored.State);
+            return;
         }
 
-        return Task.CompletedTask;
+        _governor.Load(stored.State);
+
+        // A process that stored a trip and died before its alert was stored left the trip unannounced: whichever
+        // activation comes next makes sure of it (the alert's id comes from the trip, so an existing one is kept).
+        var now = time.GetUtcNow();
+        if (_governor is { Status: SessionStatus.Tripped, TrippedAt: { } trippedAt } && now - trippedAt < TripAlertLookback)
+        {
+            await AlertTripAsync(_governor.TripReason, null, trippedAt, recheck: true);
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -202,13 +213,21 @@ public sealed partial class SessionGrain(
     }
 
     /// <summary>The trip's alert, stored by the alert grain before this turn answers (its failure is logged, never thrown).</summary>
-    private async Task AlertTripAsync(TripReason reason, string? model, DateTimeOffset now)
+    private async Task AlertTripAsync(TripReason reason, string? model, DateTimeOffset at, bool recheck = false)
     {
-        var tripped = new SessionTripped(SessionId, reason, _governor.LoopCount, _governor.TokensInWindow(now), now, _governor.Owner, model);
-        LogTripped(SessionId, reason.ToWireName(), tripped.LoopCount, tripped.TokensInWindow);
+        var tripped = new SessionTripped(SessionId, reason, _governor.LoopCount, _governor.TokensInWindow(at), at, _governor.Owner, model);
+        var outbox = GrainFactory.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox);
         try
         {
-            await GrainFactory.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox).SessionTrippedAsync(tripped);
+            if (recheck)
+            {
+                await outbox.EnsureTripAlertedAsync(tripped);
+            }
+            else
+            {
+                LogTripped(SessionId, reason.ToWireName(), tripped.LoopCount, tripped.TokensInWindow);
+                await outbox.SessionTrippedAsync(tripped);
+            }
         }
         catch (Exception ex)
         {

@@ -61,6 +61,27 @@ public sealed class SessionGrainTests(SessionClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Activation_ATripStoredWithoutItsAlert_TheAlertIsRaisedOnce_AgainAfterAnotherActivationNothingNew()
+    {
+        // A process stored this trip and died before its alert was stored (written here straight to the store).
+        var id = SessionClusterFixture.NewId();
+        var now = fixture.Cluster.Time.GetUtcNow();
+        (await fixture.Store.TryWriteAsync(
+            new SessionState(id, 1, SessionStatus.Tripped, TripReason.LoopLimit, now, 5, 5, 1, [1], [], [], now, "acme"), 0, CancellationToken.None)).ShouldBeTrue();
+        var outbox = Grains.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox);
+
+        var view = await Grains.GetGrain<ISessionGrain>(id).GetAsync(withAudit: false);
+        await fixture.Cluster.Cluster.DeactivateAsync(Grains.GetGrain<ISessionGrain>(id));
+        await Grains.GetGrain<ISessionGrain>(id).GetAsync(withAudit: false);
+
+        view!.Status.ShouldBe("tripped");
+        var alert = (await outbox.ListAsync()).Where(a => a.Body.SessionId == id).ShouldHaveSingleItem();
+        alert.Body.Reason.ShouldBe("loop_limit");
+        alert.Body.Tenant.ShouldBe("acme");
+        alert.Body.Time.ShouldBe(now);
+    }
+
+    [Fact]
     public async Task ResumeAsync_Tripped_LoopCountAndWindowStartAfresh_AdmittedAgain()
     {
         var session = Grains.GetGrain<ISessionGrain>(SessionClusterFixture.NewId());
