@@ -327,7 +327,7 @@ public sealed partial class ChatCompletionsHandler(
             // The stream has begun: nothing may be retried or replaced; end it with an error event.
             LogStreamFailed(sessionId, stream.Model, ex);
             metrics.ModelCall(stream.Model, "failed_mid_stream");
-            stream.Fail(ex);
+            await stream.FailAsync(ex).ConfigureAwait(false);
             var failed = meter.Settlement(input, output);
             Settle(session, failed);
             await SettleTenantAsync(charge, failed.InputTokens, failed.OutputTokens).ConfigureAwait(false);
@@ -349,7 +349,7 @@ public sealed partial class ChatCompletionsHandler(
         Settle(session, settlement);
         await SettleTenantAsync(charge, settlement.InputTokens, settlement.OutputTokens).ConfigureAwait(false);
         metrics.ModelCall(stream.Model, "ok");
-        stream.Complete(StatusCodes.Status200OK);
+        await stream.CompleteAsync(StatusCodes.Status200OK).ConfigureAwait(false);
         finish ??= ChatCompletionWriter.FinishReasonOf(null, toolCalls > 0);
         if (AnswerCache.IsCacheable(stream.Route, finish, toolCalls > 0, answer.ToString()))
         {
@@ -368,7 +368,7 @@ public sealed partial class ChatCompletionsHandler(
     private async Task<CallSettlement> CutOffAsync(
         HttpResponse response, ChatCompletionRequest request, RoutedStream stream, TokenMeter meter, string sessionId, ISessionGrain session, string id, long created, bool first)
     {
-        stream.Cancel();
+        await stream.CancelAsync().ConfigureAwait(false);
         var reason = meter.CutOff.ToWireName()!;
         if (meter.NewlyTripped)
         {

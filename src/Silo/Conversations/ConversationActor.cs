@@ -390,7 +390,7 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
                         {
                             if (!await meter.TryPassAsync(part.Tokens, call.Token).ConfigureAwait(false))
                             {
-                                stream.Cancel();
+                                await stream.CancelAsync().ConfigureAwait(false);
                                 kind = CallOutcomeKind.CutOff;
                                 if (meter.NewlyTripped)
                                 {
@@ -422,13 +422,13 @@ public sealed class ConversationActor(string sessionId, ConversationContext cont
 
                     if (kind == CallOutcomeKind.Completed)
                     {
-                        stream.Complete(StatusCodes.Status200OK);
+                        await stream.CompleteAsync(StatusCodes.Status200OK).ConfigureAwait(false);
                         context.Metrics.ModelCall(stream.Model, "ok");
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    stream.Fail(ex);
+                    await stream.FailAsync(ex).ConfigureAwait(false);
                     context.Metrics.ModelCall(stream.Model, "failed_mid_stream");
                     kind = CallOutcomeKind.Failed;
                 }

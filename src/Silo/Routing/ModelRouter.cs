@@ -153,7 +153,7 @@ public sealed partial class ModelRouter
                 linked.Dispose();
                 timeout.Dispose();
                 var status = ex is OperationCanceledException ? StatusCodes.Status504GatewayTimeout : StatusOf(ex);
-                Report(lease, status, started);
+                await ReportAsync(lease, status, started).ConfigureAwait(false);
                 _metrics.ModelCall(model.Name, status == StatusCodes.Status504GatewayTimeout ? "timeout" : "failed");
                 LogModelFailed(model.Name, status, ex);
                 lastStatus = status;
@@ -163,7 +163,7 @@ public sealed partial class ModelRouter
                 await updates.DisposeAsync().ConfigureAwait(false);
                 linked.Dispose();
                 timeout.Dispose();
-                Report(lease, ClientClosedRequest, started);
+                await ReportAsync(lease, ClientClosedRequest, started).ConfigureAwait(false);
                 throw;
             }
         }
@@ -187,25 +187,25 @@ public sealed partial class ModelRouter
         try
         {
             var response = await model.Client.GetResponseAsync(messages, options, call.Token).ConfigureAwait(false);
-            Report(lease, StatusCodes.Status200OK, started);
+            await ReportAsync(lease, StatusCodes.Status200OK, started).ConfigureAwait(false);
             return response;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
-            Report(lease, StatusCodes.Status504GatewayTimeout, started);
+            await ReportAsync(lease, StatusCodes.Status504GatewayTimeout, started).ConfigureAwait(false);
             _metrics.ModelCall(model.Name, "timeout");
             throw new ModelCallException(model.Name, StatusCodes.Status504GatewayTimeout, $"Model '{model.Name}' did not answer within {_options.CallTimeout}.");
         }
         catch (OperationCanceledException)
         {
             // The client left or the request's deadline passed: not the model's fault.
-            Report(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, started);
+            await ReportAsync(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, started).ConfigureAwait(false);
             throw;
         }
         catch (Exception ex)
         {
             var status = StatusOf(ex);
-            Report(lease, status, started);
+            await ReportAsync(lease, status, started).ConfigureAwait(false);
             _metrics.ModelCall(model.Name, "failed");
             LogModelFailed(model.Name, status, ex);
             throw ex as ModelCallException ?? new ModelCallException(model.Name, status, $"Model '{model.Name}' failed: {ex.Message}", ex);
@@ -261,14 +261,17 @@ public sealed partial class ModelRouter
         return chains;
     }
 
-    internal void ReportStream(in BreakerLease lease, int status, long started) => Report(lease, status, started);
+    internal ValueTask ReportStreamAsync(BreakerLease lease, int status, long started) => ReportAsync(lease, status, started);
 
-    /// <summary>A call's outcome, to its model's breaker and to the latency histogram.</summary>
-    private void Report(in BreakerLease lease, int status, long started)
+    /// <summary>
+    /// A call's outcome, to the latency histogram and to its model's breaker: a success completes at once, a failure once
+    /// the breaker counted it, so the next attempt (a retry, the fallback, the next request) sees the breaker it opened.
+    /// </summary>
+    private ValueTask ReportAsync(BreakerLease lease, int status, long started)
     {
         var elapsed = _time.GetElapsedTime(started);
-        _breakers.Report(lease, status, elapsed);
         _metrics.ModelLatency(lease.Model, status, elapsed);
+        return _breakers.ReportAsync(lease, status, elapsed);
     }
 
     [LoggerMessage(300, LogLevel.Warning, "Model {Model} failed with status {Status}")]
@@ -308,40 +311,38 @@ public sealed class RoutedStream(
     public bool HasFirst { get; } = hasFirst;
 
     /// <summary>Cancels the upstream call (a live cut-off); the breaker is not told it failed.</summary>
-    public void Cancel()
+    public async ValueTask CancelAsync()
     {
-        Complete(StatusCodes.Status499ClientClosedRequest);
-        call.Cancel();
+        // Marked complete before the cancel, so nothing the cancel sets off reports it as the model's failure.
+        var reported = CompleteAsync(StatusCodes.Status499ClientClosedRequest);
+        await call.CancelAsync().ConfigureAwait(false);
+        await reported.ConfigureAwait(false);
     }
 
     /// <summary>
     /// The stream broke off with <paramref name="error"/>: the model's fault (its breaker counts it) unless the
     /// gateway itself could not go on (the session's grain could not be asked for the next grant), which only cancels it.
     /// </summary>
-    public void Fail(Exception error)
+    public ValueTask FailAsync(Exception error) =>
+        error is Orleans.Runtime.OrleansException
+            ? CancelAsync()
+            : CompleteAsync(error is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
+
+    /// <summary>Reports the stream's outcome to the model's breaker, once (a failure: once the breaker counted it).</summary>
+    public ValueTask CompleteAsync(int status)
     {
-        if (error is Orleans.Runtime.OrleansException)
+        if (_completed)
         {
-            Cancel();
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        Complete(error is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
-    }
-
-    /// <summary>Reports the stream's outcome to the model's breaker, once.</summary>
-    public void Complete(int status)
-    {
-        if (!_completed)
-        {
-            _completed = true;
-            router.ReportStream(lease, status, started);
-        }
+        _completed = true;
+        return router.ReportStreamAsync(lease, status, started);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Complete(StatusCodes.Status499ClientClosedRequest);
+        await CompleteAsync(StatusCodes.Status499ClientClosedRequest).ConfigureAwait(false);
         await Updates.DisposeAsync().ConfigureAwait(false);
         call.Dispose();
         timeout.Dispose();
