@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
+using AgentGateway.Governance.Breakers;
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Hosting;
 using AgentGateway.Providers.Storage;
@@ -16,37 +18,60 @@ using Orleans.Hosting;
 namespace AgentGateway.Benchmarks;
 
 /// <summary>
-/// An Orleans silo in this process hosting the gateway's session grains over a given store, as the node hosts them:
-/// what the in-process benchmarks call through <see cref="Grains"/>, with no web front end.
+/// An Orleans silo in this process hosting the gateway's grains over a given store, as the node hosts them: what the
+/// in-process benchmarks call through <see cref="Grains"/> (and, given served models, <see cref="Breakers"/>), with no
+/// web front end. Silos started with <c>join</c> form one cluster over loopback TCP, as separate nodes would.
 /// </summary>
 public sealed class BenchSilo : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private BenchSilo(IHost host) => _host = host;
+    private BenchSilo(IHost host, IPEndPoint endpoint)
+    {
+        _host = host;
+        Endpoint = endpoint;
+    }
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
-    /// <summary>The silo's own count of its session activations.</summary>
+    /// <summary>The silo's own count of its grain activations.</summary>
     public GrainActivations Activations => _host.Services.GetRequiredService<GrainActivations>();
 
-    public static async Task<BenchSilo> StartAsync(ISessionStore store, GovernanceOptions governance)
+    /// <summary>The silo's breakers (only when started with served models).</summary>
+    public ModelBreakers Breakers => _host.Services.GetRequiredService<ModelBreakers>();
+
+    /// <summary>The silo's loopback endpoint, which another silo joins.</summary>
+    public IPEndPoint Endpoint { get; }
+
+    public static async Task<BenchSilo> StartAsync(
+        ISessionStore store,
+        GovernanceOptions governance,
+        IReadOnlyList<string>? breakerModels = null,
+        IBreakerStore? breakerStore = null,
+        BenchSilo? join = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton<IBreakerStore>(new InMemoryBreakerStore());
+        builder.Services.AddSingleton(breakerStore ?? new InMemoryBreakerStore());
         builder.Services.AddSingleton(Options.Create(governance));
+        builder.Services.AddSingleton(Options.Create(new BreakerOptions()));
         builder.Services.AddSingleton(TimeProvider.System);
+        if (breakerModels is not null)
+        {
+            builder.Services.AddModelBreakers(_ => breakerModels);
+        }
+
+        var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort());
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: 0);
+            silo.UseLocalhostClustering(siloPort: endpoint.Port, gatewayPort: 0, primarySiloEndpoint: join?.Endpoint);
             silo.UseInMemoryReminderService();
             silo.AddGatewayGrains();
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
-        return new BenchSilo(host);
+        return new BenchSilo(host, endpoint);
     }
 
     public async ValueTask DisposeAsync()

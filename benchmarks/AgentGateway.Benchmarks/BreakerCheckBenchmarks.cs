@@ -1,10 +1,8 @@
-using AgentGateway.Actors.Breakers;
 using AgentGateway.Contracts.Breakers;
-using AgentGateway.Governance.Breakers;
+using AgentGateway.Governance;
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.CircuitBreaker;
 
@@ -13,19 +11,21 @@ namespace AgentGateway.Benchmarks;
 /// <summary>
 /// The per-call breaker check on a closed breaker, measured in one run:
 /// <list type="bullet">
-/// <item><see cref="ModelBreakers.AcquireAsync"/>: the gateway's hot path (a read of the model's published view);</item>
+/// <item><see cref="ModelBreakers.AcquireAsync"/>: the gateway's hot path (a read of the view the model's breaker grain
+/// pushed to this silo), on a silo of this process;</item>
 /// <item>Polly.Core's circuit breaker, closed: a <see cref="ResiliencePipeline"/> with only
 /// <c>AddCircuitBreaker</c> executing a no-op synchronous callback, and a read of its
 /// <see cref="CircuitBreakerStateProvider"/>.</item>
 /// </list>
 /// The outcome report is not part of either check: Polly's pipeline counts the outcome inside the call; the gateway
-/// sends it one-way to the model's actor after the model answered, off the caller's path. No Redis is needed.
+/// keeps a success for its next batch to the grain after the model answered. No Redis is needed.
 /// </summary>
 [MemoryDiagnoser]
 public class BreakerCheckBenchmarks
 {
     private const string Model = "haiku";
 
+    private BenchSilo _silo = null!;
     private ModelBreakers _breakers = null!;
     private ResiliencePipeline _polly = null!;
     private CircuitBreakerStateProvider _pollyState = null!;
@@ -33,17 +33,12 @@ public class BreakerCheckBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _breakers = new ModelBreakers(
-            [Model, "sonnet"],
-            new InMemoryBreakerStore(),
-            new BreakerOptions(),
-            new ActorHostOptions(),
-            TimeProvider.System,
-            NullLoggerFactory.Instance);
+        _silo = BenchSilo.StartAsync(new InMemorySessionStore(), new GovernanceOptions(), [Model, "sonnet"]).GetAwaiter().GetResult();
+        _breakers = _silo.Breakers;
 
-        // The first call loads the breaker (an actor turn) and publishes the view; every later one reads it.
-        var first = _breakers.AcquireAsync(Model, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        if (!first.Allowed || !_breakers.AcquireAsync(Model, CancellationToken.None).IsCompletedSuccessfully)
+        // The silo subscribed to its breakers as it started: every check is a read of the pushed view.
+        var first = _breakers.AcquireAsync(Model, CancellationToken.None);
+        if (!first.IsCompletedSuccessfully || !first.Result.Allowed || _breakers.ViewOf(Model)?.Status != BreakerStatus.Closed)
         {
             throw new InvalidOperationException("The breaker is not closed on the hot path.");
         }
@@ -55,7 +50,7 @@ public class BreakerCheckBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _breakers.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup() => _silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Baseline = true)]
     public bool ModelBreakersAcquire()

@@ -6,15 +6,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using AgentGateway.Actors.Breakers;
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Contracts.Sessions;
-using AgentGateway.Governance.Breakers;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Caching;
 using AgentGateway.Providers.Limits;
 using AgentGateway.Providers.Models;
 using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Auth;
 using AgentGateway.Silo.Hosting;
@@ -68,12 +66,12 @@ public class HandlerPathBenchmarks
         _counterOffset = _body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(CounterMarker));
         _requestInfo = SiloJson.RequestTypeInfo();
         var governance = new GovernanceOptions { TokenBudget = long.MaxValue / 2 };
-        _silo = BenchSilo.StartAsync(new InMemorySessionStore(), governance).GetAwaiter().GetResult();
+        _silo = BenchSilo.StartAsync(new InMemorySessionStore(), governance, ["haiku"]).GetAwaiter().GetResult();
         var catalog = ModelCatalog.Create(new ModelCatalogOptions { Models = { ["haiku"] = new ModelDefinition() } }, TimeProvider.System);
         catalog.TryGet("haiku", out _model);
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
-        _breakers = new ModelBreakers(["haiku"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        _breakers = _silo.Breakers;
         var router = new ModelRouter(catalog, _breakers, Options.Create(new RoutingOptions()), metrics, TimeProvider.System, NullLogger<ModelRouter>.Instance);
         var cache = new AnswerCache(
             new InMemoryResponseCache(CacheOptions.DefaultMaxEntries, CacheOptions.DefaultTimeToLive, TimeProvider.System),
@@ -102,7 +100,6 @@ public class HandlerPathBenchmarks
     public void Cleanup()
     {
         _silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        _breakers.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _services.Dispose();
     }
 

@@ -11,8 +11,10 @@ namespace AgentGateway.Benchmarks;
 /// <c>AgentGateway.Benchmarks [BenchmarkDotNet args]</c>: the governance check in process against Redis (needs
 /// AGW_BENCH_REDIS_PORT; see benchmarks/run-benchmarks.sh). <c>AgentGateway.Benchmarks --handler [args]</c>: the
 /// Silo's request path step by step (no Redis). <c>AgentGateway.Benchmarks --breakers [args]</c>: the closed-breaker
-/// check against Polly's circuit breaker (no Redis). <c>AgentGateway.Benchmarks --idle-memory [sessions]</c>: the memory
-/// an idle session actor keeps (not BenchmarkDotNet; see <see cref="IdleSessionMemory"/>).
+/// check against Polly's circuit breaker (no Redis). <c>AgentGateway.Benchmarks --breaker-propagation [rounds]</c>: how long
+/// an isolate on one silo takes to reach another silo's breaker view (not BenchmarkDotNet; see
+/// <see cref="BreakerPropagation"/>). <c>AgentGateway.Benchmarks --idle-memory [sessions]</c>: the memory an idle session
+/// actor keeps (not BenchmarkDotNet; see <see cref="IdleSessionMemory"/>).
 /// </summary>
 internal static class BenchmarkProgram
 {
@@ -22,6 +24,12 @@ internal static class BenchmarkProgram
         {
             // Not a BenchmarkDotNet run: a heap measurement in this process (see IdleSessionMemory).
             return await IdleSessionMemory.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "--breaker-propagation")
+        {
+            // Not a BenchmarkDotNet run: the latency of one push between two silos of this process (see BreakerPropagation).
+            return await BreakerPropagation.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
         // In process: no generated project is rebuilt (others build in this tree at the same time), and every

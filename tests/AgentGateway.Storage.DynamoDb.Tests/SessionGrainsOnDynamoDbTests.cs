@@ -1,14 +1,12 @@
-using AgentGateway.Actors.Breakers;
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
-using AgentGateway.Governance.Breakers;
-using AgentGateway.Runtime;
+using AgentGateway.Grains.Breakers;
+using AgentGateway.Grains.Hosting;
 using AgentGateway.TestSupport;
 using AgentGateway.TestSupport.Orleans;
 using Amazon.DynamoDBv2;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentGateway.Storage.DynamoDb.Tests;
 
@@ -121,7 +119,7 @@ public sealed class SessionGrainsOnDynamoDbTests(DynaliteFixture dynalite) : IAs
     public async Task Restart_ANewClusterOnTheSameTables_SessionCountersAndOpenBreakerComeBack()
     {
         var cluster = await StartClusterAsync(silos: 1);
-        var breakers = NewBreakerNode();
+        var breakers = BreakersOf(cluster);
         var session = cluster.Grains.GetGrain<ISessionGrain>("kept");
         await session.AdmitAsync(User(Task1));
         await session.AdmitAsync(Continue(Task1));
@@ -129,7 +127,7 @@ public sealed class SessionGrainsOnDynamoDbTests(DynaliteFixture dynalite) : IAs
         for (var i = 0; i < 12; i++)
         {
             var lease = await breakers.AcquireAsync(Haiku, CancellationToken.None);
-            breakers.Report(lease, 500, TimeSpan.FromMilliseconds(200));
+            await breakers.ReportAsync(lease, 500, TimeSpan.FromMilliseconds(200));
         }
 
         var openBefore = await breakers.GetAsync(Haiku, CancellationToken.None);
@@ -137,20 +135,26 @@ public sealed class SessionGrainsOnDynamoDbTests(DynaliteFixture dynalite) : IAs
         await StopNodesAsync();
 
         var restarted = await StartClusterAsync(silos: 1);
-        var restartedBreakers = NewBreakerNode();
+        var restartedBreakers = BreakersOf(restarted);
         var kept = restarted.Grains.GetGrain<ISessionGrain>("kept");
         var view = await kept.GetAsync(withAudit: false);
         var fourth = await kept.AdmitAsync(Continue(Task1));
-        var refused = await restartedBreakers.AcquireAsync(Haiku, CancellationToken.None);
+        var refused = restartedBreakers.AcquireAsync(Haiku, CancellationToken.None);
         var breaker = await restartedBreakers.GetAsync(Haiku, CancellationToken.None);
 
         view!.LoopCount.ShouldBe(3);
         view.ModelCalls.ShouldBe(3);
         fourth.LoopCount.ShouldBe(4);
-        refused.Allowed.ShouldBeFalse();
+
+        // The restarted silo subscribed as it started: the open breaker is refused from its view, without a grain call.
+        refused.IsCompletedSuccessfully.ShouldBeTrue();
+        var refusal = await refused;
+        refusal.Allowed.ShouldBeFalse();
+        refusal.RetryAt.ShouldBe(openBefore.NextHalfOpenAt);
         breaker!.State.ShouldBe("open");
         breaker.OpenCount.ShouldBe(openBefore.OpenCount);
         breaker.NextHalfOpenAt.ShouldBe(openBefore.NextHalfOpenAt);
+        breaker.Version.ShouldBe(openBefore.Version);
     }
 
     private DynamoSessionStore Store() => new(_clients[0], _options, _time);
@@ -161,21 +165,18 @@ public sealed class SessionGrainsOnDynamoDbTests(DynaliteFixture dynalite) : IAs
         _clients.Add(client);
         var cluster = await GrainTestCluster.StartAsync(
             silos,
-            services: s => s.AddSingleton<ISessionStore>(new DynamoSessionStore(client, _options, _time)),
+            services: s =>
+            {
+                s.AddSingleton<ISessionStore>(new DynamoSessionStore(client, _options, _time));
+                s.AddSingleton<IBreakerStore>(new DynamoBreakerStore(client, _options, _time));
+                s.AddModelBreakers(static _ => [Haiku, "sonnet"]);
+            },
             time: _time);
         _nodes.Add(cluster);
         return cluster;
     }
 
-    private ModelBreakers NewBreakerNode()
-    {
-        var client = DynaliteFixture.CreateClient(_options);
-        _clients.Add(client);
-        var node = new ModelBreakers(
-            [Haiku, "sonnet"], new DynamoBreakerStore(client, _options, _time), new BreakerOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance);
-        _nodes.Add(node);
-        return node;
-    }
+    private static ModelBreakers BreakersOf(GrainTestCluster cluster) => cluster.FirstSilo.GetRequiredService<ModelBreakers>();
 
     private async Task StopNodesAsync()
     {

@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
-using AgentGateway.Actors.Breakers;
+using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Governance.Breakers;
-using AgentGateway.Runtime;
+using AgentGateway.Grains.Breakers;
+using AgentGateway.Grains.Hosting;
 using AgentGateway.TestSupport;
 using AgentGateway.TestSupport.Orleans;
-using Microsoft.Extensions.DependencyInjection;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentGateway.Storage.DynamoDb.Tests;
 
@@ -64,30 +64,39 @@ public sealed class StoreCallsTests(DynaliteFixture dynalite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Breaker_ClosedAcquireReadsOnlyOnActivation_ReportedOutcomesWriteNothing_AnOpenIsOnePut()
+    public async Task Breaker_ActivationReadsOnce_ClosedStateOutcomesWriteNothing_AnOpenIsOnePut()
     {
-        await using var breakers = new ModelBreakers(
-            ["haiku"], new DynamoBreakerStore(_client, _options, _time), new BreakerOptions(), new ActorHostOptions(), _time, NullLoggerFactory.Instance);
+        await using var cluster = await GrainTestCluster.StartAsync(
+            services: s =>
+            {
+                s.AddSingleton<IBreakerStore>(new DynamoBreakerStore(_client, _options, _time));
+                s.AddModelBreakers(static _ => ["haiku"]);
+            },
+            time: _time);
+        var breakers = cluster.FirstSilo.GetRequiredService<ModelBreakers>();
 
+        // The silo subscribed as it started, which activated the breaker: its one read.
+        _calls.ShouldBe(["GetItem"]);
         for (var i = 0; i < 3; i++)
         {
             var lease = await breakers.AcquireAsync("haiku", CancellationToken.None);
-            breakers.Report(lease, 200, TimeSpan.FromMilliseconds(100));
+            await breakers.ReportAsync(lease, 200, TimeSpan.FromMilliseconds(100));
         }
 
-        await breakers.GetAsync("haiku", CancellationToken.None); // after the reports (one mailbox); an operator's read rereads
+        var closed = await breakers.GetAsync("haiku", CancellationToken.None); // sends the held outcomes first
 
-        // Closed-state outcomes only move this node's sampling window: no write per call.
-        _calls.ShouldBe(["GetItem", "GetItem"]);
+        // Closed-state outcomes only move the grain's sampling window: no write per call, no read either.
+        closed!.CallsInWindow.ShouldBe(3);
+        _calls.ShouldBe(["GetItem"]);
 
-        // Five failures open the breaker: one conditional write, the change of state every node must see.
+        // Five failures open the breaker: one conditional write, the change of state a restart must find.
         _calls.Clear();
         for (var i = 0; i < BreakerOptions.DefaultConsecutiveFailureThreshold; i++)
         {
-            breakers.Report(await breakers.AcquireAsync("haiku", CancellationToken.None), 500, TimeSpan.FromMilliseconds(100));
+            await breakers.ReportAsync(await breakers.AcquireAsync("haiku", CancellationToken.None), 500, TimeSpan.FromMilliseconds(100));
         }
 
         (await breakers.GetAsync("haiku", CancellationToken.None))!.State.ShouldBe("open");
-        _calls.ShouldBe(["PutItem", "GetItem"]);
+        _calls.ShouldBe(["PutItem"]);
     }
 }

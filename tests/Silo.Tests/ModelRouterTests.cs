@@ -1,10 +1,10 @@
-using AgentGateway.Actors.Breakers;
-using AgentGateway.Governance.Breakers;
+using AgentGateway.Grains.Breakers;
+using AgentGateway.Grains.Hosting;
 using AgentGateway.Providers.Models;
-using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
 using AgentGateway.Silo.Routing;
 using AgentGateway.Silo.Telemetry;
+using AgentGateway.TestSupport;
+using AgentGateway.TestSupport.Orleans;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -15,13 +15,16 @@ namespace AgentGateway.Silo.Tests;
 
 /// <summary>
 /// Retries at the router: throttled calls are retried on the same model with backoff and counted. The backoff
-/// here is 1–2 ms of real time (Polly's jittered delay), so the test needs no clock to be moved by hand.
+/// here is 1–2 ms of real time (Polly's jittered delay), so the test needs no clock to be moved by hand. The breakers
+/// are a silo's, on a one-silo test cluster whose grains run on <see cref="_time"/>.
 /// </summary>
 public sealed class ModelRouterTests : IAsyncLifetime
 {
     private readonly ServiceProvider _services;
     private readonly MetricCollector<long> _retries;
-    private ModelBreakers? _breakers;
+    private readonly FakeTimeProvider _time = new();
+    private GrainTestCluster _cluster = null!;
+    private ModelBreakers _breakers = null!;
 
     public ModelRouterTests()
     {
@@ -31,15 +34,15 @@ public sealed class ModelRouterTests : IAsyncLifetime
         _retries = new MetricCollector<long>(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), GatewayMetrics.MeterName, "gateway.model.retries");
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task InitializeAsync()
+    {
+        _cluster = await GrainTestCluster.StartAsync(services: static s => s.AddModelBreakers(static _ => ["haiku", "sonnet"]), time: _time);
+        _breakers = _cluster.FirstSilo.GetRequiredService<ModelBreakers>();
+    }
 
     public async Task DisposeAsync()
     {
-        if (_breakers is not null)
-        {
-            await _breakers.DisposeAsync();
-        }
-
+        await _cluster.DisposeAsync();
         _retries.Dispose();
         await _services.DisposeAsync();
     }
@@ -88,17 +91,16 @@ public sealed class ModelRouterTests : IAsyncLifetime
     [Fact]
     public async Task OpenStreamAsync_FirstUpdateNeverComes_TimesOutAtCallTimeoutAndStreamsFromFallback()
     {
-        var time = new AgentGateway.TestSupport.FakeTimeProvider();
+        var time = _time;
         var haiku = new SimulatedChatClient("haiku", time) { Faults = new SimulatedFaults(Stall: true) };
         var sonnet = new SimulatedChatClient("sonnet", time);
         var catalog = new ModelCatalog([new ModelEntry("haiku", "simulated", haiku), new ModelEntry("sonnet", "simulated", sonnet)]);
         var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        _breakers = new ModelBreakers(["haiku", "sonnet"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), time, NullLoggerFactory.Instance);
         var router = new ModelRouter(catalog, _breakers, Options.Create(new RoutingOptions()), new GatewayMetrics(meters), time, NullLogger<ModelRouter>.Instance);
 
-        // Activate both breakers first, so the check is the synchronous local read a warm node does.
-        (await _breakers.GetAsync("haiku", CancellationToken.None))!.State.ShouldBe("closed");
-        (await _breakers.GetAsync("sonnet", CancellationToken.None))!.State.ShouldBe("closed");
+        // The silo subscribed to both breakers as it started, so the check is the synchronous local read a warm node does.
+        _breakers.AcquireAsync("haiku", CancellationToken.None).IsCompletedSuccessfully.ShouldBeTrue();
+        _breakers.AcquireAsync("sonnet", CancellationToken.None).IsCompletedSuccessfully.ShouldBeTrue();
 
         var opening = router.OpenStreamAsync(catalog.Models.First(), [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "haiku" }, CancellationToken.None);
         time.Advance(RoutingOptions.DefaultCallTimeout - TimeSpan.FromTicks(1));
@@ -122,7 +124,6 @@ public sealed class ModelRouterTests : IAsyncLifetime
     {
         var catalog = new ModelCatalog([Entry(haiku), new ModelEntry("sonnet", "simulated", new SimulatedChatClient("sonnet", TimeProvider.System))]);
         var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        _breakers = new ModelBreakers(["haiku", "sonnet"], new InMemoryBreakerStore(), new BreakerOptions(), new ActorHostOptions(), TimeProvider.System, NullLoggerFactory.Instance);
         var options = Options.Create(new RoutingOptions
         {
             MaxRetries = maxRetries,

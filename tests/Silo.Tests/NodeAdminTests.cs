@@ -45,6 +45,19 @@ public sealed class NodeAdminTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Nodes_TheNodeAlone_ItsSiloHostsOneBreakerPerServedModel()
+    {
+        // The silo subscribed to every served model's breaker as it started, which activated each (never collected).
+        var breakers = await gateway.Http.GetFromJsonAsync<JsonArray>("/admin/breakers");
+        var nodes = await gateway.Http.GetFromJsonAsync<JsonObject>("/admin/nodes");
+
+        var self = nodes!["nodes"]!.AsArray().ShouldHaveSingleItem()!;
+        ((bool)self["self"]!).ShouldBeTrue();
+        ((int)self["breakerActivations"]!).ShouldBe(breakers!.Count);
+        breakers.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Node_TwoSocketsOnOneSession_CountedAsOneConversationTwoSocketsAndFilesReported()
     {
         var before = await GetNodeAsync();

@@ -2,9 +2,9 @@ namespace AgentGateway.Contracts.Breakers;
 
 /// <summary>
 /// Per-model circuit breakers as the front end sees them. <see cref="AcquireAsync"/> is the hot path: while a
-/// breaker is closed it completes synchronously from the node's local view, with no actor message and no
-/// allocation; only a half-open or just-elapsed breaker asks its actor for a probe. Outcomes are reported
-/// one-way and never block the caller.
+/// breaker is closed it completes synchronously from the silo's local view, with no grain call and no allocation;
+/// only a half-open or just-elapsed breaker asks its grain for a probe. Outcomes are reported in batches: a success
+/// costs the caller nothing, a failure waits until the breaker has counted it.
 /// </summary>
 public interface IModelBreakers
 {
@@ -13,9 +13,11 @@ public interface IModelBreakers
 
     /// <summary>
     /// Reports an allowed call's outcome as an HTTP-like status (2xx success; 5xx, 408, 429 failure; other 4xx
-    /// ignored) and its duration (a slow success counts as a failure). One-way.
+    /// ignored) and its duration (a slow success counts as a failure). A success completes at once (it is counted with
+    /// the next batch); a failure or slow call completes once the breaker has counted it, so the request that saw it
+    /// answers only after the breaker could open. Never throws.
     /// </summary>
-    void Report(in BreakerLease lease, int statusCode, TimeSpan duration);
+    ValueTask ReportAsync(BreakerLease lease, int statusCode, TimeSpan duration);
 
     Task<IReadOnlyList<BreakerInfo>> ListAsync(CancellationToken cancellationToken);
 
@@ -39,11 +41,11 @@ public interface IModelBreakers
 /// <param name="Epoch">The breaker's state generation the lease belongs to.</param>
 /// <param name="Ticket">Identifies a probe (0 for a closed-state call).</param>
 /// <param name="RetryAt">When refused by an open breaker: when it will admit a probe.</param>
-[GenerateSerializer]
+[GenerateSerializer, Immutable]
 public readonly record struct BreakerLease([property: Id(0)] string Model, [property: Id(1)] bool Allowed, [property: Id(2)] bool IsProbe, [property: Id(3)] long Epoch, [property: Id(4)] long Ticket, [property: Id(5)] DateTimeOffset? RetryAt);
 
 /// <summary>A breaker as the admin API shows it.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable]
 public sealed record BreakerInfo(
     [property: Id(0)] string Model,
     [property: Id(1)] string State,

@@ -20,10 +20,13 @@ public sealed class BreakerOptions : IValidatableObject
     public static readonly TimeSpan DefaultBreakDuration = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultMaxBreakDuration = TimeSpan.FromMinutes(5);
     public const int DefaultHalfOpenMaxProbes = 1;
+    public static readonly TimeSpan DefaultReportInterval = TimeSpan.FromMilliseconds(100);
 
     private static readonly TimeSpan MinimumDuration = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaximumDuration = TimeSpan.FromDays(1);
     private const int MaximumCount = 100_000;
+    private static readonly TimeSpan MinimumReportInterval = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaximumReportInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Failures over counted calls in the sampling window at which the breaker opens (once
@@ -64,6 +67,13 @@ public sealed class BreakerOptions : IValidatableObject
     /// (a probe that takes longer would count as a slow call anyway).
     /// </summary>
     public TimeSpan? ProbeTimeout { get; set; }
+
+    /// <summary>
+    /// How long a silo holds closed-state successes before it sends them to the model's breaker grain in one call. A
+    /// failure or slow call is sent at once, with every outcome held before it, so only successes wait; a breaker's
+    /// window lags a silo's successes by at most this much. 1 millisecond to 10 seconds. Default 100 milliseconds.
+    /// </summary>
+    public TimeSpan ReportInterval { get; set; } = DefaultReportInterval;
 
     /// <summary>The probe timeout in force: <see cref="ProbeTimeout"/> or else <see cref="SlowCallThreshold"/>.</summary>
     public TimeSpan EffectiveProbeTimeout => ProbeTimeout ?? SlowCallThreshold;
@@ -118,6 +128,11 @@ public sealed class BreakerOptions : IValidatableObject
         if (ProbeTimeout is { } probeTimeout && (probeTimeout <= TimeSpan.Zero || probeTimeout > MaximumDuration))
         {
             yield return Error(nameof(ProbeTimeout), "must be above 0 and at most 1 day", probeTimeout);
+        }
+
+        if (ReportInterval < MinimumReportInterval || ReportInterval > MaximumReportInterval)
+        {
+            yield return Error(nameof(ReportInterval), "must be from 1 millisecond to 10 seconds", ReportInterval);
         }
     }
 

@@ -1,8 +1,12 @@
 using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
+using AgentGateway.Governance.Breakers;
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.Storage;
 
@@ -26,5 +30,26 @@ public static class GatewayGrainsExtensions
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Breakers, static (sp, _) =>
             new VersionedGrainStorage<BreakerState>(sp.GetRequiredService<IBreakerStore>(), static s => s.Version, static (s, v) => s with { Version = v }));
         return silo;
+    }
+
+    /// <summary>
+    /// The silo's <see cref="ModelBreakers"/> (also as <see cref="IModelBreakers"/>) over the breaker grains of
+    /// <paramref name="models"/> (the served model entries' names, replicas included), and its subscription to them once
+    /// the silo is active. Each silo of a process gets its own. Needs <see cref="IOptions{BreakerOptions}"/> and a
+    /// <see cref="TimeProvider"/>; the grains' transition sinks are every <see cref="IBreakerTransitionSink"/> registered.
+    /// </summary>
+    public static IServiceCollection AddModelBreakers(this IServiceCollection services, Func<IServiceProvider, IEnumerable<string>> models)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(models);
+        services.AddSingleton(sp => new ModelBreakers(
+            models(sp),
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<IOptions<BreakerOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ModelBreakers>>()));
+        services.AddSingleton<IModelBreakers>(static sp => sp.GetRequiredService<ModelBreakers>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, BreakerSubscriptions>();
+        return services;
     }
 }

@@ -1,3 +1,4 @@
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Sessions;
 using Orleans.Serialization.TypeSystem;
@@ -12,6 +13,7 @@ namespace AgentGateway.Silo.Cluster;
 public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, GrainActivations activations)
 {
     private static readonly string SessionType = GrainTypeOf<SessionGrain>();
+    private static readonly string BreakerType = GrainTypeOf<BreakerGrain>();
 
     /// <summary>Every silo of the cluster (active ones first, then by address) with its activation counts.</summary>
     public async Task<IReadOnlyList<SiloView>> SilosAsync()
@@ -21,13 +23,18 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
         var counts = await management.GetSimpleGrainStatistics().ConfigureAwait(false);
         return [.. hosts
             .OrderBy(static h => h.SiloAddress.ToString(), StringComparer.Ordinal)
-            .Select(h => new SiloView(
-                h.SiloName,
-                h.SiloAddress.Endpoint.ToString(),
-                h.Status.ToString().ToLowerInvariant(),
-                h.SiloAddress.Equals(local.SiloAddress),
-                h.StartTime,
-                h.SiloAddress.Equals(local.SiloAddress) ? activations.Sessions : Count(counts, h.SiloAddress, SessionType)))];
+            .Select(h =>
+            {
+                var self = h.SiloAddress.Equals(local.SiloAddress);
+                return new SiloView(
+                    h.SiloName,
+                    h.SiloAddress.Endpoint.ToString(),
+                    h.Status.ToString().ToLowerInvariant(),
+                    self,
+                    h.StartTime,
+                    self ? activations.Sessions : Count(counts, h.SiloAddress, SessionType),
+                    self ? activations.Breakers : Count(counts, h.SiloAddress, BreakerType));
+            })];
     }
 
     private static int Count(SimpleGrainStatistic[] counts, SiloAddress silo, string type) =>
@@ -43,4 +50,5 @@ public sealed record SiloView(
     string Status,
     bool Self,
     DateTime StartedAt,
-    int SessionActivations);
+    int SessionActivations,
+    int BreakerActivations);

@@ -1,10 +1,9 @@
-using AgentGateway.Contracts.Breakers;
-using AgentGateway.Actors.Breakers;
 using AgentGateway.Alerts;
 using AgentGateway.Alerts.Sinks;
 using AgentGateway.Contracts.Alerts;
+using AgentGateway.Contracts.Breakers;
+using AgentGateway.Grains.Breakers;
 using AgentGateway.Silo.Cluster;
-using AgentGateway.Governance.Breakers;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

@@ -149,7 +149,7 @@ public sealed partial class GovernedCalls(
         switch (end)
         {
             case StreamEnd.CutOff:
-                return CutOff(admitted, stream, metered, settlement);
+                return await CutOffAsync(admitted, stream, metered, settlement).ConfigureAwait(false);
             case StreamEnd.Cancelled:
                 // The client went away or cancelled: what was produced so far is charged.
                 metrics.ModelCall(stream.Model, "cancelled");
@@ -158,12 +158,12 @@ public sealed partial class GovernedCalls(
                 // The stream had begun: nothing may be retried or replaced.
                 LogStreamFailed(call.SessionId, stream.Model, failure!);
                 metrics.ModelCall(stream.Model, "failed_mid_stream");
-                stream.Fail(failure!);
+                await stream.FailAsync(failure!).ConfigureAwait(false);
                 return Streamed(CallOutcome.FailedMidStream, stream, metered, "error", settlement) with { Failure = failure };
         }
 
         metrics.ModelCall(stream.Model, "ok");
-        stream.Complete(StatusCodes.Status200OK);
+        await stream.CompleteAsync(StatusCodes.Status200OK).ConfigureAwait(false);
         var finish = metered.FinishReason;
         await StoreIfCacheableAsync(admitted, stream.Route, stream.Model, finish, metered.ToolCalls.Count > 0, metered.Text, cancellationToken).ConfigureAwait(false);
         metrics.Answered(stream.Route);
@@ -171,9 +171,9 @@ public sealed partial class GovernedCalls(
     }
 
     /// <summary>The live cut-off: the chunk in hand did not fit; the upstream call is cancelled (the breaker is not told it failed).</summary>
-    private CallResult CutOff(AdmittedCall admitted, RoutedStream stream, MeteredStream metered, CallSettlement settlement)
+    private async Task<CallResult> CutOffAsync(AdmittedCall admitted, RoutedStream stream, MeteredStream metered, CallSettlement settlement)
     {
-        stream.Cancel();
+        await stream.CancelAsync().ConfigureAwait(false);
         var meter = metered.Meter;
         var reason = meter.CutOff.ToWireName()!;
         if (meter.NewlyTripped)

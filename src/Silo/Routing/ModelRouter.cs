@@ -1,4 +1,5 @@
 using AgentGateway.Contracts.Breakers;
+using AgentGateway.Contracts.Logging;
 using AgentGateway.Providers.Models;
 using AgentGateway.Silo.Telemetry;
 using Microsoft.Extensions.AI;
@@ -153,7 +154,7 @@ public sealed partial class ModelRouter
                 linked.Dispose();
                 timeout.Dispose();
                 var status = ex is OperationCanceledException ? StatusCodes.Status504GatewayTimeout : StatusOf(ex);
-                Report(lease, status, started);
+                await ReportAsync(lease, status, started).ConfigureAwait(false);
                 _metrics.ModelCall(model.Name, status == StatusCodes.Status504GatewayTimeout ? "timeout" : "failed");
                 LogModelFailed(model.Name, status, ex);
                 lastStatus = status;
@@ -163,7 +164,7 @@ public sealed partial class ModelRouter
                 await updates.DisposeAsync().ConfigureAwait(false);
                 linked.Dispose();
                 timeout.Dispose();
-                Report(lease, ClientClosedRequest, started);
+                await ReportAsync(lease, ClientClosedRequest, started).ConfigureAwait(false);
                 throw;
             }
         }
@@ -187,25 +188,25 @@ public sealed partial class ModelRouter
         try
         {
             var response = await model.Client.GetResponseAsync(messages, options, call.Token).ConfigureAwait(false);
-            Report(lease, StatusCodes.Status200OK, started);
+            await ReportAsync(lease, StatusCodes.Status200OK, started).ConfigureAwait(false);
             return response;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
-            Report(lease, StatusCodes.Status504GatewayTimeout, started);
+            await ReportAsync(lease, StatusCodes.Status504GatewayTimeout, started).ConfigureAwait(false);
             _metrics.ModelCall(model.Name, "timeout");
             throw new ModelCallException(model.Name, StatusCodes.Status504GatewayTimeout, $"Model '{model.Name}' did not answer within {_options.CallTimeout}.");
         }
         catch (OperationCanceledException)
         {
             // The client left or the request's deadline passed: not the model's fault.
-            Report(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, started);
+            await ReportAsync(lease, aborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status504GatewayTimeout, started).ConfigureAwait(false);
             throw;
         }
         catch (Exception ex)
         {
             var status = StatusOf(ex);
-            Report(lease, status, started);
+            await ReportAsync(lease, status, started).ConfigureAwait(false);
             _metrics.ModelCall(model.Name, "failed");
             LogModelFailed(model.Name, status, ex);
             throw ex as ModelCallException ?? new ModelCallException(model.Name, status, $"Model '{model.Name}' failed: {ex.Message}", ex);
@@ -261,89 +262,28 @@ public sealed partial class ModelRouter
         return chains;
     }
 
-    internal void ReportStream(in BreakerLease lease, int status, long started) => Report(lease, status, started);
+    internal ValueTask ReportStreamAsync(BreakerLease lease, int status, long started) => ReportAsync(lease, status, started);
 
-    /// <summary>A call's outcome, to its model's breaker and to the latency histogram.</summary>
-    private void Report(in BreakerLease lease, int status, long started)
+    /// <summary>
+    /// A call's outcome, to the latency histogram and to its model's breaker: a success completes at once, a failure once
+    /// the breaker counted it, so the next attempt (a retry, the fallback, the next request) sees the breaker it opened.
+    /// </summary>
+    private ValueTask ReportAsync(BreakerLease lease, int status, long started)
     {
         var elapsed = _time.GetElapsedTime(started);
-        _breakers.Report(lease, status, elapsed);
         _metrics.ModelLatency(lease.Model, status, elapsed);
+        return _breakers.ReportAsync(lease, status, elapsed);
     }
 
-    [LoggerMessage(300, LogLevel.Warning, "Model {Model} failed with status {Status}")]
+    [LoggerMessage(LogEvents.Routing + 0, LogLevel.Warning, "Model {Model} failed with status {Status}")]
     private partial void LogModelFailed(string model, int status, Exception exception);
 
-    [LoggerMessage(301, LogLevel.Information, "Retrying model {Model} (attempt {Attempt}) after {Delay}")]
+    [LoggerMessage(LogEvents.Routing + 1, LogLevel.Information, "Retrying model {Model} (attempt {Attempt}) after {Delay}")]
     private partial void LogRetry(string model, int attempt, TimeSpan delay);
 
-    [LoggerMessage(302, LogLevel.Warning, "Request for {Model} passed its deadline of {Deadline}; answered with the fallback")]
+    [LoggerMessage(LogEvents.Routing + 2, LogLevel.Warning, "Request for {Model} passed its deadline of {Deadline}; answered with the fallback")]
     private partial void LogDeadline(string model, TimeSpan deadline);
 
     /// <summary>The model's breaker refused the call (open, busy half-open, isolated).</summary>
     private sealed class BreakerOpenException(string model) : Exception($"The breaker of model '{model}' is open.");
-}
-
-/// <summary>A stream opened on one route, positioned on its first update; completing it reports the breaker outcome.</summary>
-public sealed class RoutedStream(
-    ModelRouter router,
-    BreakerLease lease,
-    string model,
-    string route,
-    IAsyncEnumerator<ChatResponseUpdate> updates,
-    bool hasFirst,
-    long started,
-    CancellationTokenSource call,
-    CancellationTokenSource timeout) : IAsyncDisposable
-{
-    private bool _completed;
-
-    public string Model { get; } = model;
-
-    public string Route { get; } = route;
-
-    public IAsyncEnumerator<ChatResponseUpdate> Updates { get; } = updates;
-
-    /// <summary>Whether <see cref="Updates"/> is positioned on a first update.</summary>
-    public bool HasFirst { get; } = hasFirst;
-
-    /// <summary>Cancels the upstream call (a live cut-off); the breaker is not told it failed.</summary>
-    public void Cancel()
-    {
-        Complete(StatusCodes.Status499ClientClosedRequest);
-        call.Cancel();
-    }
-
-    /// <summary>
-    /// The stream broke off with <paramref name="error"/>: the model's fault (its breaker counts it) unless the
-    /// gateway itself could not go on (the session's grain could not be asked for the next grant), which only cancels it.
-    /// </summary>
-    public void Fail(Exception error)
-    {
-        if (error is Orleans.Runtime.OrleansException)
-        {
-            Cancel();
-            return;
-        }
-
-        Complete(error is ModelCallException failed ? failed.StatusCode : StatusCodes.Status502BadGateway);
-    }
-
-    /// <summary>Reports the stream's outcome to the model's breaker, once.</summary>
-    public void Complete(int status)
-    {
-        if (!_completed)
-        {
-            _completed = true;
-            router.ReportStream(lease, status, started);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Complete(StatusCodes.Status499ClientClosedRequest);
-        await Updates.DisposeAsync().ConfigureAwait(false);
-        call.Dispose();
-        timeout.Dispose();
-    }
 }

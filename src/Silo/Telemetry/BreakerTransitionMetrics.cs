@@ -1,6 +1,5 @@
-using AgentGateway.Actors.Breakers;
 using AgentGateway.Contracts.Breakers;
-using AgentGateway.Governance.Breakers;
+using AgentGateway.Grains.Breakers;
 
 namespace AgentGateway.Silo.Telemetry;
 

@@ -21,6 +21,7 @@ public sealed class BreakerOptionsTests
         options.HalfOpenMaxProbes.ShouldBe(1);
         options.ProbeTimeout.ShouldBeNull();
         options.EffectiveProbeTimeout.ShouldBe(TimeSpan.FromSeconds(10));
+        options.ReportInterval.ShouldBe(TimeSpan.FromMilliseconds(100));
         Validate(options).ShouldBeEmpty();
     }
 
@@ -39,6 +40,7 @@ public sealed class BreakerOptionsTests
             MaxBreakDuration = TimeSpan.FromSeconds(10),
             HalfOpenMaxProbes = 0,
             ProbeTimeout = TimeSpan.FromSeconds(-1),
+            ReportInterval = TimeSpan.Zero,
         };
 
         var errors = Validate(options);
@@ -46,7 +48,7 @@ public sealed class BreakerOptionsTests
         errors.Select(e => e.MemberNames.Single()).ShouldBe(
         [
             "FailureRatio", "SamplingDuration", "SamplingBuckets", "MinimumThroughput", "ConsecutiveFailureThreshold",
-            "SlowCallThreshold", "BreakDuration", "MaxBreakDuration", "HalfOpenMaxProbes", "ProbeTimeout",
+            "SlowCallThreshold", "BreakDuration", "MaxBreakDuration", "HalfOpenMaxProbes", "ProbeTimeout", "ReportInterval",
         ]);
         errors.ShouldAllBe(e => e.ErrorMessage!.StartsWith("Breakers:", StringComparison.Ordinal));
         errors[0].ErrorMessage.ShouldBe("Breakers:FailureRatio must be above 0 and at most 1 (was 0).");
@@ -59,6 +61,14 @@ public sealed class BreakerOptionsTests
     [InlineData(double.NaN, false)]
     public void Validate_FailureRatioBounds_AboveZeroAtMostOne(double ratio, bool valid)
         => Validate(new BreakerOptions { FailureRatio = ratio }).Count.ShouldBe(valid ? 0 : 1);
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(10_000, true)]
+    [InlineData(0, false)]
+    [InlineData(10_001, false)]
+    public void Validate_ReportIntervalBounds_OneMillisecondToTenSeconds(int milliseconds, bool valid)
+        => Validate(new BreakerOptions { ReportInterval = TimeSpan.FromMilliseconds(milliseconds) }).Count.ShouldBe(valid ? 0 : 1);
 
     [Fact]
     public void Validate_MaxBreakEqualToBreak_Valid()

@@ -61,6 +61,9 @@ public sealed class GrainTestCluster : IAsyncDisposable
         return [.. table.Reminders];
     }
 
+    /// <summary>The services of silo <paramref name="index"/> (what it registered for itself, e.g. its model breakers).</summary>
+    public IServiceProvider ServicesOf(int index) => Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress);
+
     /// <summary>Starts <paramref name="silos"/> silos; <paramref name="services"/> adds the test's own services to each.</summary>
     public static async Task<GrainTestCluster> StartAsync(int silos = 1, Action<IServiceCollection>? services = null, FakeTimeProvider? time = null)
     {

@@ -1,7 +1,6 @@
 using AgentGateway.Contracts.Breakers;
-using AgentGateway.Governance.Breakers;
 
-namespace AgentGateway.Actors.Breakers;
+namespace AgentGateway.Grains.Breakers;
 
 /// <summary>Tells every sink of each transition (metrics and alerts); one sink's exception does not keep it from the others.</summary>
 public sealed class CompositeBreakerTransitionSink(IEnumerable<IBreakerTransitionSink> sinks) : IBreakerTransitionSink
