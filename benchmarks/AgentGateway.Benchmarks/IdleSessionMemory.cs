@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Storage;
-using AgentGateway.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentGateway.Benchmarks;

@@ -1,4 +1,4 @@
-using AgentGateway.Runtime;
+using AgentGateway.Silo.Cluster;
 using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Tests.Infrastructure;
 
@@ -19,7 +19,8 @@ public sealed class StartupValidationTests
     [InlineData("Gateway:MaxRequestBodyBytes", "1", BodyLimitError)]
     [InlineData("Models:haiku:Provider", "nope", ProviderError)]
     [InlineData("Governance:Window", "00:00:00.5", "Governance:Window must be at least 1 second (was 00:00:00.5000000).")]
-    [InlineData("Actors:MailboxCapacity", "0", "Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.")]
+    [InlineData("Cluster:SiloPort", "70000", "Cluster:SiloPort: The field SiloPort must be between 0 and 65535.")]
+    [InlineData("Cluster:CollectionAge", "00:00:10", "Cluster:CollectionAge must be from 1 minute to 1 day (was 00:00:10).")]
     [InlineData("Chat:DefaultModel", "gpt-17", "Chat:DefaultModel 'gpt-17' is not a served model.")]
     [InlineData("Chat:MaxMessageBytes", "10", "Chat:MaxMessageBytes: The field MaxMessageBytes must be between 1024 and 16777216.")]
     [InlineData("Chat:IdleTimeout", "00:00:00", "Chat:IdleTimeout must be at least 00:00:01 (was 00:00:00).")]
@@ -43,8 +44,8 @@ public sealed class StartupValidationTests
             ["Governance:MaxLoops"] = "0",
             ["Gateway:MaxRequestBodyBytes"] = "1",
             ["Models:haiku:Provider"] = "nope",
-            ["Actors:MailboxCapacity"] = "0",
-            ["Actors:IdleTimeout"] = "00:00:00",
+            ["Cluster:SiloPort"] = "70000",
+            ["Cluster:CollectionAge"] = "00:00:10",
         });
 
         exitCode.ShouldBe(2);
@@ -52,8 +53,8 @@ public sealed class StartupValidationTests
         stderr.Skip(1).Order(StringComparer.Ordinal).ShouldBe(
             new[]
             {
-                "  - Actors:IdleTimeout must be positive (was 00:00:00).",
-                "  - Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.",
+                "  - Cluster:CollectionAge must be from 1 minute to 1 day (was 00:00:10).",
+                "  - Cluster:SiloPort: The field SiloPort must be between 0 and 65535.",
                 "  - " + BodyLimitError,
                 "  - " + MaxLoopsError,
                 "  - " + ProviderError,
@@ -63,19 +64,19 @@ public sealed class StartupValidationTests
     [Fact]
     public void CompleteOptionsValidator_AttributeAndRuleErrorsInOneClass_BothListed()
     {
-        var options = new ActorHostOptions { MailboxCapacity = 0, IdleTimeout = TimeSpan.Zero };
+        var options = new ClusterOptions { SiloPort = -1, CollectionAge = TimeSpan.Zero };
 
-        var result = new CompleteOptionsValidator<ActorHostOptions>("Actors").Validate(null, options);
+        var result = new CompleteOptionsValidator<ClusterOptions>("Cluster").Validate(null, options);
 
         result.Failed.ShouldBeTrue();
         result.Failures.ShouldBe(
         [
-            "Actors:MailboxCapacity: The field MailboxCapacity must be between 1 and 1000000.",
-            "Actors:IdleTimeout must be positive (was 00:00:00).",
+            "Cluster:SiloPort: The field SiloPort must be between 0 and 65535.",
+            "Cluster:CollectionAge must be from 1 minute to 1 day (was 00:00:00).",
         ]);
     }
 
     [Fact]
     public void CompleteOptionsValidator_Defaults_Succeed()
-        => new CompleteOptionsValidator<ActorHostOptions>("Actors").Validate(null, new ActorHostOptions()).Succeeded.ShouldBeTrue();
+        => new CompleteOptionsValidator<ClusterOptions>("Cluster").Validate(null, new ClusterOptions()).Succeeded.ShouldBeTrue();
 }

@@ -1,6 +1,5 @@
 using AgentGateway.Governance;
 using AgentGateway.Providers.Models;
-using AgentGateway.Runtime;
 using AgentGateway.Silo.Apis;
 using AgentGateway.Silo.Pipeline;
 using AgentGateway.Silo.Problems;
@@ -27,7 +26,6 @@ public static class GatewayHostingExtensions
         services.TryAddSingletonTimeProvider();
         services.AddValidatedOptions<GatewayOptions>(builder.Configuration, GatewayOptions.SectionName);
         services.AddValidatedOptions<GovernanceOptions>(builder.Configuration, GovernanceOptions.SectionName);
-        services.AddValidatedOptions<ActorHostOptions>(builder.Configuration, ActorHostOptions.SectionName);
         services.AddOptions<ModelCatalogOptions>()
             .Configure<IConfiguration>(static (options, configuration) =>
             {
