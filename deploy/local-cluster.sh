@@ -122,7 +122,6 @@ start_node() {
     DynamoDb__CreateTables=true \
     Redis__Configuration="127.0.0.1:$(cat "$state/redis.port")" \
     Cluster__NodeId="node$i" \
-    Cluster__AdvertisedAddress="http://127.0.0.1:$port" \
     Alerts__OutboxDirectory="$state/node$i/alerts" \
     Alerts__Sinks="${ALERTS_SINKS:-log}" \
     Alerts__Slack__WebhookUrl="${SLACK_WEBHOOK_URL:-}" \
