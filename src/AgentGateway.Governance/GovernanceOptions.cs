@@ -34,7 +34,7 @@ public sealed class GovernanceOptions : IValidatableObject
     public int RecentTasks { get; set; } = DefaultRecentTasks;
 
     /// <summary>
-    /// Tokens a streaming call takes from the budget at a time (the session actor is asked once per grant, not
+    /// Tokens a streaming call takes from the budget at a time (the session grain is asked once per grant, not
     /// per chunk). Unused tokens go back when the call settles. Default 256.
     /// </summary>
     [Range(1, 1_000_000)]

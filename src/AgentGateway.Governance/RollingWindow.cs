@@ -15,7 +15,7 @@ namespace AgentGateway.Governance;
 /// <c>window - bucketWidth</c> and <c>window</c> after it was added, never later: the approximation
 /// forgets slightly early, as Polly's rolling health metrics do.
 /// </para>
-/// <para>Not thread-safe: it is owned by one actor, and time is passed in by the caller.</para>
+/// <para>Not thread-safe: it is owned by one grain, and time is passed in by the caller.</para>
 /// </remarks>
 public sealed class RollingWindow<T>
     where T : struct, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>, IEquatable<T>

@@ -25,7 +25,7 @@ namespace AgentGateway.Governance;
 /// call, every refusal that trips, and every operator action adds an entry to a bounded audit trail that is
 /// stored with the state it describes.
 /// </para>
-/// <para>Not thread-safe: one actor owns it. Time is passed in by the caller (the actor's TimeProvider).</para>
+/// <para>Not thread-safe: one session grain owns it. Time is passed in by the caller (the grain's TimeProvider).</para>
 /// </remarks>
 public sealed class SessionGovernor
 {
@@ -288,7 +288,7 @@ public sealed class SessionGovernor
         Owner,
         withAudit ? ToAuditViews(_audit) : null);
 
-    /// <summary>The view of a stored state (for listings, which read the store rather than the actors).</summary>
+    /// <summary>The view of a stored state (for listings, which read the store rather than the grains).</summary>
     public static SessionView ViewOf(SessionState state, GovernanceOptions options, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);

@@ -133,40 +133,6 @@ public sealed class DynamoAlertOutboxStore : IAlertOutboxStore
         throw new InvalidOperationException($"Alert '{messageId}': the delivered mark of '{sink}' lost {MaxMarkAttempts} write races in a row.");
     }
 
-    public async Task<bool> TryTransferAsync(string messageId, string? fromNode, string toNode, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(messageId);
-        ArgumentException.ThrowIfNullOrEmpty(toNode);
-        var request = new UpdateItemRequest
-        {
-            TableName = Table,
-            Key = KeyOf(messageId),
-            UpdateExpression = "SET #node = :to",
-            ExpressionAttributeNames = new Dictionary<string, string> { ["#node"] = DynamoSchema.Node },
-            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":to"] = new() { S = toNode } },
-        };
-        if (fromNode is null)
-        {
-            request.ConditionExpression = "attribute_exists(#id) AND attribute_not_exists(#node)";
-            request.ExpressionAttributeNames["#id"] = DynamoSchema.Id;
-        }
-        else
-        {
-            request.ConditionExpression = "#node = :from";
-            request.ExpressionAttributeValues[":from"] = new AttributeValue { S = fromNode };
-        }
-
-        try
-        {
-            await _client.UpdateItemAsync(request, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The undelivered alerts (the sparse pending index), oldest first.</summary>
     public async Task<IReadOnlyList<AlertRecord>> ListPendingAsync(CancellationToken cancellationToken = default)
     {

@@ -105,54 +105,6 @@ public sealed class DynamoAlertOutboxStoreTests(DynaliteFixture dynalite) : IAsy
     }
 
     [Fact]
-    public async Task TryTransferAsync_TwoNodesAdoptOneAlertAtOnce_ExactlyOneWins()
-    {
-        for (var i = 0; i < 10; i++)
-        {
-            var record = Record("dead" + i, At);
-            record.Node = "dead-node";
-            await _store.PutAsync(record);
-            var other = new DynamoAlertOutboxStore(_client, _options);
-
-            var results = await Task.WhenAll(
-                Task.Run(() => _store.TryTransferAsync(record.Alert.MessageId, "dead-node", "node-a")),
-                Task.Run(() => other.TryTransferAsync(record.Alert.MessageId, "dead-node", "node-b")));
-
-            results.Count(r => r).ShouldBe(1);
-            var winner = results[0] ? "node-a" : "node-b";
-            (await _store.ListPendingAsync()).Single(r => r.Alert.MessageId == record.Alert.MessageId).Node.ShouldBe(winner);
-        }
-    }
-
-    [Fact]
-    public async Task TryTransferAsync_FromNoNode_OnlyWhileNoNodeHoldsIt()
-    {
-        var record = Record("a", At);
-        await _store.PutAsync(record);
-
-        var first = await _store.TryTransferAsync(record.Alert.MessageId, null, "node-a");
-        var again = await _store.TryTransferAsync(record.Alert.MessageId, null, "node-b");
-        var wrongHolder = await _store.TryTransferAsync(record.Alert.MessageId, "node-b", "node-c");
-        var missing = await _store.TryTransferAsync("00ff", null, "node-a");
-
-        (first, again, wrongHolder, missing).ShouldBe((true, false, false, false));
-        (await _store.ListPendingAsync()).Single().Node.ShouldBe("node-a");
-    }
-
-    [Fact]
-    public async Task TryTransferAsync_ThenMarkDelivered_NodeKept()
-    {
-        var record = Record("a", At);
-        record.Node = "node-a";
-        await _store.PutAsync(record);
-
-        await _store.TryTransferAsync(record.Alert.MessageId, "node-a", "node-b");
-        await _store.MarkDeliveredAsync(record.Alert.MessageId, "sns", At);
-
-        (await _store.ListPendingAsync()).Single().Node.ShouldBe("node-b");
-    }
-
-    [Fact]
     public async Task ListRecentAsync_Limit_NewestFirstTiesByMessageId()
     {
         var records = new[] { Record("t1", At.AddSeconds(5)), Record("t2", At.AddSeconds(5)), Record("t3", At.AddSeconds(5)), Record("old", At), Record("new", At.AddSeconds(9)) };

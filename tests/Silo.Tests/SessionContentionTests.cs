@@ -37,7 +37,7 @@ public sealed class SessionContentionTests
         using var answer = await http.SendAsync(request);
         await answer.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "session-busy");
         answer.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(1));
-        store.LostWrites.ShouldBe(1, "the refused write is not retried in the turn: the activation is dropped instead");
+        store.LostWrites.ShouldBe(2, "a refused write drops the activation; the request asks once more, a fresh activation, and no more");
 
         // An operator action on a session that exists, with every write lost.
         (await store.Inner.TryWriteAsync(

@@ -87,27 +87,6 @@ public sealed class FileAlertOutboxStore : IAlertOutboxStore
         }
     }
 
-    public async Task<bool> TryTransferAsync(string messageId, string? fromNode, string toNode, CancellationToken cancellationToken = default)
-    {
-        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var record = await ReadAsync(PathOf(messageId), cancellationToken).ConfigureAwait(false);
-            if (record is null || !string.Equals(record.Node, fromNode, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            record.Node = toNode;
-            await WriteAsync(record, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
-
     public async Task<IReadOnlyList<AlertRecord>> ListPendingAsync(CancellationToken cancellationToken = default) =>
         (await ReadAllAsync(cancellationToken).ConfigureAwait(false)).Where(static r => r.IsPending).OrderBy(static r => r.StoredAt).ToList();
 

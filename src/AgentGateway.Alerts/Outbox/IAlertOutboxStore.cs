@@ -21,12 +21,6 @@ public interface IAlertOutboxStore
     /// <summary>Every record that some sink has not yet delivered.</summary>
     Task<IReadOnlyList<AlertRecord>> ListPendingAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Hands an undelivered alert from one node to another, if it is still with <paramref name="fromNode"/> (a
-    /// conditional write in a shared store: of two nodes adopting a dead node's alert, one wins). True when moved.
-    /// </summary>
-    Task<bool> TryTransferAsync(string messageId, string? fromNode, string toNode, CancellationToken cancellationToken = default);
-
     /// <summary>The most recently stored records, newest first.</summary>
     Task<IReadOnlyList<AlertRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken = default);
 }

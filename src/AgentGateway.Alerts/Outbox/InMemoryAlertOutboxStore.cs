@@ -34,26 +34,6 @@ public sealed class InMemoryAlertOutboxStore : IAlertOutboxStore
     public Task<IReadOnlyList<AlertRecord>> ListPendingAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<AlertRecord>>(_records.Values.Where(static r => r.IsPending).OrderBy(static r => r.StoredAt).Select(static r => r.Copy()).ToList());
 
-    public Task<bool> TryTransferAsync(string messageId, string? fromNode, string toNode, CancellationToken cancellationToken = default)
-    {
-        while (_records.TryGetValue(messageId, out var record))
-        {
-            if (!string.Equals(record.Node, fromNode, StringComparison.Ordinal))
-            {
-                return Task.FromResult(false);
-            }
-
-            var moved = record.Copy();
-            moved.Node = toNode;
-            if (_records.TryUpdate(messageId, moved, record))
-            {
-                return Task.FromResult(true);
-            }
-        }
-
-        return Task.FromResult(false);
-    }
-
     public Task<IReadOnlyList<AlertRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<AlertRecord>>(OutboxRecords.Recent(_records.Values, limit).Select(static r => r.Copy()).ToList());
 }

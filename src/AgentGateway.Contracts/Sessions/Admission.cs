@@ -1,6 +1,6 @@
 namespace AgentGateway.Contracts.Sessions;
 
-/// <summary>The answer to "may this session call a model now?", decided in one actor turn.</summary>
+/// <summary>The answer to "may this session call a model now?", decided in one turn of the session's grain.</summary>
 /// <param name="Allowed">True: the call is reserved (counted) and may go ahead.</param>
 /// <param name="TripReason">Why the call was refused; <see cref="Sessions.TripReason.None"/> when allowed.</param>
 /// <param name="NewlyTripped">True only for the one request whose check tripped the session.</param>

@@ -5,7 +5,7 @@ public sealed record SessionPage(IReadOnlyList<SessionState> Items, string? Next
 
 /// <summary>
 /// Lists stored sessions for operators: filtered by status, in pages, ordered by session id. Kept apart from
-/// <see cref="ISessionStore"/> (which actors use) and narrow, so a DynamoDB store can answer it with a global
+/// <see cref="ISessionStore"/> (which the grains' storage uses) and narrow, so a DynamoDB store can answer it with a global
 /// secondary index on status (sort key: session id) or a filtered scan, its cursor standing for the last key.
 /// </summary>
 public interface ISessionCatalog

@@ -19,7 +19,7 @@ public interface IGovernanceDecision
 [GenerateSerializer]
 public readonly record struct StreamCharge([property: Id(0)] int Needed, [property: Id(1)] int Wanted, [property: Id(2)] string? Model = null);
 
-/// <summary>The answer to a <see cref="StreamCharge"/>, decided in one actor turn.</summary>
+/// <summary>The answer to a <see cref="StreamCharge"/>, decided in one turn of the session's grain.</summary>
 /// <param name="Allowed">True: <paramref name="Granted"/> tokens were charged to the window and the chunk may go out.</param>
 /// <param name="Granted">Tokens charged for the stream, from <c>Needed</c> to <c>Wanted</c>; 0 when refused.</param>
 /// <param name="TripReason">Why the stream must stop; None when allowed.</param>

@@ -2,7 +2,7 @@ namespace AgentGateway.Contracts.Storage;
 
 /// <summary>
 /// Durable state with optimistic concurrency, one item per key: a write succeeds only if the stored version
-/// is the one the writer read, so two nodes holding the same actor cannot both act on a stale view.
+/// is the one the writer read, so two activations of the same grain (on nodes that share the store but not a cluster) cannot both act on a stale view.
 /// </summary>
 public interface IVersionedStore<TState>
     where TState : class

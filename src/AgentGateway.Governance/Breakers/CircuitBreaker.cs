@@ -41,7 +41,7 @@ namespace AgentGateway.Governance.Breakers;
 /// Transitions are queued for the owner to read with <see cref="DrainTransitions"/> after the call that caused
 /// them, so logging and alerting happen after the state change and never inside it.
 /// </para>
-/// <para>Not thread-safe: one actor owns it. Time is passed in by the caller (the actor's TimeProvider).</para>
+/// <para>Not thread-safe: one breaker grain owns it. Time is passed in by the caller (the grain's TimeProvider).</para>
 /// </remarks>
 public sealed class CircuitBreaker
 {

@@ -5,7 +5,6 @@ using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Storage;
 using Orleans.Utilities;
 
 namespace AgentGateway.Grains.Breakers;
@@ -216,32 +215,9 @@ public sealed partial class BreakerGrain(
         }
     }
 
-    /// <summary>
-    /// Stores what the breaker holds. False when the store refused the write: the breaker holds a decision that is not
-    /// stored, so this activation must not decide again; it is dropped and the next call reads the stored state.
-    /// </summary>
-    private async Task<bool> TryStoreAsync(DateTimeOffset now)
-    {
-        stored.State = _breaker.ToState(Version + 1, now);
-        try
-        {
-            await stored.WriteStateAsync();
-        }
-        catch (InconsistentStateException ex)
-        {
-            LogWriteConflict(Model, ex.CurrentEtag);
-            DeactivateOnIdle();
-            return false;
-        }
-        catch
-        {
-            // Unknown whether it was stored: never decide on top of it.
-            DeactivateOnIdle();
-            throw;
-        }
-
-        return true;
-    }
+    /// <summary>Stores what the breaker holds; false when the store refused it (this activation is then dropped).</summary>
+    private Task<bool> TryStoreAsync(DateTimeOffset now) =>
+        this.TryWriteAsync(stored, _breaker.ToState(Version + 1, now), etag => LogWriteConflict(Model, etag));
 
     private BreakerInfo ToInfo(DateTimeOffset now)
     {

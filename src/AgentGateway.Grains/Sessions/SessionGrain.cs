@@ -6,7 +6,6 @@ using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Storage;
 
 namespace AgentGateway.Grains.Sessions;
 
@@ -184,28 +183,12 @@ public sealed partial class SessionGrain(
 
     private DateTimeOffset? UpdatedAt => stored.RecordExists ? stored.State.UpdatedAt : null;
 
-    /// <summary>
-    /// Stores what the governor holds. False when the store refused the write: the governor holds a decision that is
-    /// not stored, so this activation must not decide again; it is dropped and the next call reads the stored state.
-    /// </summary>
+    /// <summary>Stores what the governor holds; false when the store refused it (this activation is then dropped).</summary>
     private async Task<bool> TryStoreAsync(DateTimeOffset now)
     {
-        stored.State = _governor.ToState(Version + 1, now);
-        try
+        if (!await this.TryWriteAsync(stored, _governor.ToState(Version + 1, now), etag => LogWriteConflict(SessionId, etag)))
         {
-            await stored.WriteStateAsync();
-        }
-        catch (InconsistentStateException ex)
-        {
-            LogWriteConflict(SessionId, ex.CurrentEtag);
-            DeactivateOnIdle();
             return false;
-        }
-        catch
-        {
-            // Unknown whether it was stored: never decide on top of it.
-            DeactivateOnIdle();
-            throw;
         }
 
         _dirty = false;

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AgentGateway.Silo.Apis;
 
 /// <summary>
-/// <c>GET /admin/node</c>: what one node holds right now (session actor activations) and what it costs in
+/// <c>GET /admin/node</c>: what one node holds right now (session grain activations) and what it costs in
 /// memory and threads, for capacity measurements. Loopback callers only, like every admin endpoint.
 /// </summary>
 /// <remarks>

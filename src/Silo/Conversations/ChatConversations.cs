@@ -18,6 +18,7 @@ public sealed class ChatConversations
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly GrainActivations _activations;
+    private readonly ChatSocketDirectory _directory;
     private readonly ILogger<ChatConnection> _connectionLogger;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ChatConnection, byte> _open = new();
 
@@ -26,6 +27,7 @@ public sealed class ChatConversations
         IOptions<ChatSocketOptions> options,
         GatewayMetrics metrics,
         GrainActivations activations,
+        ChatSocketDirectory directory,
         TimeProvider time,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
@@ -35,6 +37,7 @@ public sealed class ChatConversations
         _options = options.Value;
         _metrics = metrics;
         _activations = activations;
+        _directory = directory;
         _time = time;
         _connectionLogger = loggers.CreateLogger<ChatConnection>();
     }
@@ -58,6 +61,7 @@ public sealed class ChatConversations
         var conversation = _grains.GetGrain<IConversationGrain>(sessionId);
         var observer = new ChatSocketObserver(connection);
         var reference = _grains.CreateObjectReference<IChatSocket>(observer);
+        _directory.Add(reference, observer);
         _open.TryAdd(connection, 0);
         _metrics.SocketOpened();
         var attached = false;
@@ -82,6 +86,7 @@ public sealed class ChatConversations
                 await conversation.DetachAsync(reference).ConfigureAwait(false);
             }
 
+            _directory.Remove(reference);
             _grains.DeleteObjectReference<IChatSocket>(reference);
             GC.KeepAlive(observer);
             _open.TryRemove(connection, out _);

@@ -15,6 +15,7 @@ public static class ChatSocketApi
         builder.Services.AddValidatedOptions<ChatSocketOptions>(builder.Configuration, ChatSocketOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<ChatSocketOptions>, ChatModelValidator>();
         builder.Services.AddSingleton<ChatConversations>();
+        builder.Services.AddSingleton<ChatSocketDirectory>();
         return builder;
     }
 

@@ -34,11 +34,12 @@ public sealed class ConversationGrain(
     IOptions<GatewayOptions> gateway,
     IOptions<GovernanceOptions> governance,
     GrainActivations activations,
+    ChatSocketDirectory directory,
     TimeProvider time) : Grain, IConversationGrain, IConversationCallbacks
 {
     private readonly ChatSocketOptions _options = socketOptions.Value;
     private readonly string _fallback = gateway.Value.FallbackMessage;
-    private readonly ConversationSockets _sockets = new();
+    private readonly ConversationSockets _sockets = new(directory);
     private readonly ConversationHistory _history = new(socketOptions.Value.MaxHistoryMessages);
     private readonly PendingTools _tools = new();
     private ConversationPhase _phase;

@@ -8,21 +8,22 @@ namespace AgentGateway.Silo.Conversations;
 /// the call's stream (outside the grain's turns) shares with the grain, under one lock, so a socket that attaches
 /// mid-stream gets the text so far in its <c>state</c> and every later token exactly once.
 /// </summary>
-internal sealed class ConversationSockets
+internal sealed class ConversationSockets(ChatSocketDirectory directory)
 {
     private readonly Lock _gate = new();
     private readonly StringBuilder _partial = new();
-    private IChatSocket[] _sockets = [];
+    private (IChatSocket Reference, IChatSocket Target)[] _sockets = [];
 
     public int Count => Volatile.Read(ref _sockets).Length;
 
     /// <summary>Adds a socket and sends it its first message, built from the text streamed so far.</summary>
     public void Add(IChatSocket socket, Func<string, byte[]> first)
     {
+        var target = directory.Resolve(socket);
         lock (_gate)
         {
-            _sockets = [.. _sockets, socket];
-            _ = socket.SendAsync(first(_partial.ToString()));
+            _sockets = [.. _sockets, (socket, target)];
+            _ = target.SendAsync(first(_partial.ToString()));
         }
     }
 
@@ -30,7 +31,7 @@ internal sealed class ConversationSockets
     {
         lock (_gate)
         {
-            _sockets = [.. _sockets.Where(s => !s.Equals(socket))];
+            _sockets = [.. _sockets.Where(s => !s.Reference.Equals(socket))];
         }
     }
 
@@ -39,9 +40,9 @@ internal sealed class ConversationSockets
     {
         lock (_gate)
         {
-            foreach (var socket in _sockets)
+            foreach (var (_, target) in _sockets)
             {
-                _ = socket.SendAsync(message);
+                _ = target.SendAsync(message);
             }
         }
     }
@@ -57,7 +58,7 @@ internal sealed class ConversationSockets
             sent = new Task[_sockets.Length];
             for (var i = 0; i < sent.Length; i++)
             {
-                sent[i] = _sockets[i].SendStreamedAsync(message);
+                sent[i] = _sockets[i].Target.SendStreamedAsync(message);
             }
         }
 

@@ -64,13 +64,20 @@ public sealed partial class GovernedCalls(
     public ValueTask RefundTenantAsync(TenantCharge charge) => SettleTenantAsync(charge, 0, 0);
 
     /// <summary>
-    /// Asks the session's grain to admit the call (one turn that checks and counts). A call that is not admitted gives
-    /// the tenant's charge back; a trip it caused is counted.
+    /// Asks the session's grain to admit the call (one turn that checks and counts; asked once more when the store
+    /// refused its write). A call that is not admitted gives the tenant's charge back; a trip it caused is counted.
     /// </summary>
     public async Task<AdmittedCall> AdmitAsync(GovernedCall call, TenantCharge charge)
     {
         var session = grains.GetGrain<ISessionGrain>(call.SessionId);
-        var admission = await session.AdmitAsync(call.Turn with { Tenant = call.Tenant, Model = call.Model.Name }).ConfigureAwait(false);
+        var turn = call.Turn with { Tenant = call.Tenant, Model = call.Model.Name };
+        var admission = await session.AdmitAsync(turn).ConfigureAwait(false);
+        if (admission.Busy)
+        {
+            // Another writer had moved the stored session on; the grain dropped its stale activation, so a second ask
+            // is decided on the stored state. Only contention that outlasts it reaches the client (session-busy).
+            admission = await session.AdmitAsync(turn).ConfigureAwait(false);
+        }
         if (admission.Allowed)
         {
             return new AdmittedCall(call, session, admission, charge, cache.KeyFor(call.Model.Name, call.Messages, call.Options.Tools));

@@ -27,7 +27,7 @@ public sealed record GatewayProblem(int Status, string Code, string Title)
     public static readonly GatewayProblem BodyTooLarge = new(413, "body-too-large", "The request body is over the size limit.");
     public static readonly GatewayProblem UnsupportedMediaType = new(415, "unsupported-media-type", "The request body must be application/json.");
     public static readonly GatewayProblem RateLimited = new(429, "rate-limited", "The tenant is over its rate limit.");
-    public static readonly GatewayProblem SessionBusy = new(429, "session-busy", "The session has too many requests waiting.");
+    public static readonly GatewayProblem SessionBusy = new(429, "session-busy", "The session was written elsewhere at the same moment; retry.");
     public static readonly GatewayProblem AdminForbidden = new(403, "admin-forbidden", "The caller may not use admin endpoints.");
     public static readonly GatewayProblem Unauthorized = new(401, "unauthorized", "An API key is required.");
     public static readonly GatewayProblem InvalidApiKey = new(401, "invalid-api-key", "The API key is not valid.");

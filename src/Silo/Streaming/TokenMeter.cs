@@ -6,9 +6,9 @@ namespace AgentGateway.Silo.Streaming;
 
 /// <summary>
 /// Counts one streaming call's output against the session's token-velocity budget as it arrives: every chunk
-/// is paid for before it is passed on. Tokens are taken from the session actor in grants (one ask per
+/// is paid for before it is passed on. Tokens are taken from the session grain in grants (one call per
 /// <c>Governance:StreamGrantTokens</c>, not per chunk); a chunk that does not fit in what is left of the budget
-/// is refused, and the session trips with token_velocity in that same actor turn.
+/// is refused, and the session trips with token_velocity in that same grain turn.
 /// </summary>
 /// <remarks>One meter per call, used by one reader at a time (the stream's pump). Not thread-safe.</remarks>
 public sealed class TokenMeter(ISessionGrain session, Admission admission, int grantTokens, string? model = null)

@@ -44,7 +44,7 @@ public sealed class GatewayMetrics
         _modelLatency = meter.CreateHistogram<double>(ModelLatencyName, unit: null, "Model call latency in seconds (to the answer, or to a stream's end), by model and outcome status class.");
         _retries = meter.CreateCounter<long>("gateway.model.retries", "{retry}", "Model calls retried after throttling or a transient error, by model.");
         _alertsRaised = meter.CreateCounter<long>("gateway.alerts.raised", "{alert}", "Alerts accepted into the outbox, by kind.");
-        _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited, mailbox_full).");
+        _alertsSuppressed = meter.CreateCounter<long>("gateway.alerts.suppressed", "{alert}", "Alerts dropped before the outbox, by kind and why (duplicate, rate_limited).");
         _alertsDelivered = meter.CreateCounter<long>("gateway.alerts.delivered", "{alert}", "Alerts a sink accepted, by sink.");
         _alertsFailed = meter.CreateCounter<long>("gateway.alerts.failed", "{attempt}", "Failed publish attempts (each is retried), by sink.");
         _cacheLookups = meter.CreateCounter<long>("gateway.cache.lookups", "{lookup}", "Answer cache lookups, by result (hit, miss); a failing cache counts a miss (and gateway.redis.errors).");

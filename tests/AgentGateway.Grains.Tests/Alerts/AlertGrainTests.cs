@@ -453,9 +453,6 @@ public sealed class AlertGrainTests : IAsyncLifetime, IDisposable
 
         public Task<IReadOnlyList<AlertRecord>> ListPendingAsync(CancellationToken cancellationToken = default) => Inner.ListPendingAsync(cancellationToken);
 
-        public Task<bool> TryTransferAsync(string messageId, string? fromNode, string toNode, CancellationToken cancellationToken = default) =>
-            Inner.TryTransferAsync(messageId, fromNode, toNode, cancellationToken);
-
         public virtual Task<IReadOnlyList<AlertRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken = default) =>
             Inner.ListRecentAsync(limit, cancellationToken);
     }

@@ -13,7 +13,7 @@ namespace AgentGateway.LoadGen.Rest;
 
 /// <summary>
 /// <c>rest</c>: N sessions × M non-streamed <c>POST /v1/chat/completions</c> calls (<c>X-Session-Id</c> per session),
-/// at a fixed concurrency. It leaves N idle session actors on the node; with <c>--node-memory</c> (the default) it
+/// at a fixed concurrency. It leaves N idle session grains on the node; with <c>--node-memory</c> (the default) it
 /// reads <c>/admin/node?gc=true</c> before and after and reports the live heap each new session keeps.
 /// </summary>
 /// <remarks>
