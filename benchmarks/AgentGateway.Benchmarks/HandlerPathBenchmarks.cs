@@ -150,7 +150,10 @@ public class HandlerPathBenchmarks
     [Benchmark(Description = "6 ChatCompletionsHandler on a DefaultHttpContext")]
     public async Task<int> FullHandler()
     {
-        var context = new DefaultHttpContext();
+        var context = new DefaultHttpContext { RequestServices = _services };
+
+        // What the auth middleware sets for a loopback caller when no key is configured.
+        context.Features.Set(GatewayCaller.Local);
         var request = context.Request;
         request.Method = "POST";
         request.Path = "/v1/chat/completions";
