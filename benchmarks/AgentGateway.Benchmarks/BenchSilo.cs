@@ -4,6 +4,7 @@ using AgentGateway.Contracts.Breakers;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Governance.Breakers;
+using AgentGateway.Grains;
 using AgentGateway.Grains.Breakers;
 using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Hosting;
@@ -35,6 +36,9 @@ public sealed class BenchSilo : IAsyncDisposable
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>The silo's own count of its grain activations.</summary>
+    /// <summary>The silo's session grain references (what the request pipeline uses).</summary>
+    public GrainReferences<ISessionGrain> Sessions => _host.Services.GetRequiredService<GrainReferences<ISessionGrain>>();
+
     public GrainActivations Activations => _host.Services.GetRequiredService<GrainActivations>();
 
     /// <summary>The silo's breakers (only when started with served models).</summary>

@@ -80,7 +80,7 @@ public class HandlerPathBenchmarks
             TimeProvider.System,
             NullLogger<AnswerCache>.Instance);
         var calls = new GovernedCalls(
-            _silo.Grains,
+            _silo.Sessions,
             new TenantRateLimits(new InProcessTenantRateLimiter(), Options.Create(new AuthOptions()), metrics, TimeProvider.System),
             cache,
             router,
@@ -113,14 +113,14 @@ public class HandlerPathBenchmarks
     public async Task<Admission> ParseMapAdmit()
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
-        return await _silo.Grains.GetGrain<ISessionGrain>(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
+        return await _silo.Sessions.Get(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
     }
 
     [Benchmark(Description = "4 ... + sim model call")]
     public async Task<ChatResponse> ParseMapAdmitCall()
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
-        await _silo.Grains.GetGrain<ISessionGrain>(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
+        await _silo.Sessions.Get(NextSession()).AdmitAsync(mapped.Turn).ConfigureAwait(false);
         return await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -129,11 +129,11 @@ public class HandlerPathBenchmarks
     {
         var mapped = Map(await ParseAsync().ConfigureAwait(false));
         var session = NextSession();
-        var admission = await _silo.Grains.GetGrain<ISessionGrain>(session).AdmitAsync(mapped.Turn).ConfigureAwait(false);
+        var admission = await _silo.Sessions.Get(session).AdmitAsync(mapped.Turn).ConfigureAwait(false);
         var response = await _model.Client.GetResponseAsync(mapped.Messages, mapped.Options, CancellationToken.None).ConfigureAwait(false);
         var input = response.Usage?.InputTokenCount ?? admission.ReservedInputTokens;
         var output = response.Usage?.OutputTokenCount ?? 0;
-        _ = _silo.Grains.GetGrain<ISessionGrain>(session).SettleAsync(new CallSettlement(admission.ReservedInputTokens, input, output));
+        _ = _silo.Sessions.Get(session).SettleAsync(new CallSettlement(admission.ReservedInputTokens, input, output));
         _output.ResetWrittenCount();
         ChatCompletionWriter.WriteCompletion(_output, new CompletionPayload(
             "chatcmpl-" + Guid.CreateVersion7().ToString("N"),

@@ -18,13 +18,14 @@ public static class GatewayGrainsExtensions
     /// <summary>
     /// The grain storage providers the grains name (<see cref="GrainStorageNames"/>) over the gateway's versioned stores
     /// (<see cref="ISessionStore"/>, <see cref="IBreakerStore"/>: registered by whoever picks them, resolved when a grain
-    /// first needs them) and the silo's activation counts. The grains' other services (options, the alert outbox and
+    /// first needs them), the silo's activation counts and <see cref="GrainReferences{TGrain}"/>. The grains' other services (options, the alert outbox and
     /// sinks, time) come from the silo's services.
     /// </summary>
     public static ISiloBuilder AddGatewayGrains(this ISiloBuilder silo)
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddSingleton<GrainActivations>();
+        silo.Services.AddSingleton(typeof(GrainReferences<>));
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Sessions, static (sp, _) =>
             new VersionedGrainStorage<SessionState>(sp.GetRequiredService<ISessionStore>(), static s => s.Version, static (s, v) => s with { Version = v }));
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Breakers, static (sp, _) =>

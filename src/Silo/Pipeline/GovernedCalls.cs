@@ -2,6 +2,7 @@ using AgentGateway.Contracts.Limits;
 using AgentGateway.Contracts.Logging;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
+using AgentGateway.Grains;
 using AgentGateway.Silo.Limits;
 using AgentGateway.Silo.OpenAi;
 using AgentGateway.Silo.Routing;
@@ -23,7 +24,7 @@ namespace AgentGateway.Silo.Pipeline;
 /// transport as an error: the answer is then a cached one or the deterministic fallback.
 /// </remarks>
 public sealed partial class GovernedCalls(
-    IGrainFactory grains,
+    GrainReferences<ISessionGrain> sessions,
     TenantRateLimits limits,
     AnswerCache cache,
     ModelRouter router,
@@ -69,7 +70,7 @@ public sealed partial class GovernedCalls(
     /// </summary>
     public async Task<AdmittedCall> AdmitAsync(GovernedCall call, TenantCharge charge)
     {
-        var session = grains.GetGrain<ISessionGrain>(call.SessionId);
+        var session = sessions.Get(call.SessionId);
         var turn = call.Turn with { Tenant = call.Tenant, Model = call.Model.Name };
         var admission = await session.AdmitAsync(turn).ConfigureAwait(false);
         if (admission.Busy)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using AgentGateway.Contracts.Alerts;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
@@ -285,6 +286,19 @@ public sealed class SessionGrainTests(SessionClusterFixture fixture)
             ("admitted", null), ("admitted", null), ("admitted", null), ("admitted", null), ("admitted", null),
             ("refused", null), ("ended", "closing it"),
         ]);
+    }
+
+    [Fact]
+    public async Task GrainReferences_FromEachSilo_ReachTheSameActivationAsGetGrain()
+    {
+        var id = SessionClusterFixture.NewId();
+        var first = fixture.Cluster.ServicesOf(0).GetRequiredService<GrainReferences<ISessionGrain>>().Get(id);
+        var second = fixture.Cluster.ServicesOf(1).GetRequiredService<GrainReferences<ISessionGrain>>().Get(id);
+
+        first.GetGrainId().ShouldBe(Grains.GetGrain<ISessionGrain>(id).GetGrainId());
+        (await first.AdmitAsync(Continue(Task1))).LoopCount.ShouldBe(1);
+        (await second.AdmitAsync(Continue(Task1))).LoopCount.ShouldBe(2);
+        (await Grains.GetGrain<ISessionGrain>(id).GetAsync(withAudit: false))!.ModelCalls.ShouldBe(2);
     }
 
     private static TurnInfo User(ulong task, int inputTokens = 3) => new(TurnKind.UserMessage, task, inputTokens);
