@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using AgentGateway.Contracts.Sessions;
 using AgentGateway.Governance;
 using AgentGateway.Providers.Storage;
@@ -8,16 +7,17 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AgentGateway.Benchmarks;
 
 /// <summary>
-/// Memory an idle session keeps on a node (<c>--idle-memory [sessions]</c>; not a BenchmarkDotNet run): N sessions are
-/// activated through <see cref="SessionService.AdmitAsync"/> (one admitted model call each, then idle), a full blocking
+/// Memory an idle session keeps on a silo (<c>--idle-memory [sessions]</c>; not a BenchmarkDotNet run): N session grains
+/// are activated through <see cref="ISessionGrain.AdmitAsync"/> (one admitted model call each, then idle), a full blocking
 /// collection runs, and the live heap's growth divided by N is the cost of one session.
 /// </summary>
 /// <remarks>
-/// Two stores split the figure: a store that keeps nothing gives the actor and its activation (directory entry,
-/// mailbox, parked loop, governor); the <see cref="InMemorySessionStore"/> adds the stored <see cref="SessionState"/>.
-/// Each variant runs in a fresh <see cref="SessionService"/>; the heap is read with <c>GC.GetTotalMemory(true)</c>
-/// after a forced compacting collection. A breakdown by part then measures the bytes each piece allocates when built
-/// alone (<see cref="GC.GetAllocatedBytesForCurrentThread"/>): exact sizes of the objects, not of what stays live.
+/// Two stores split the figure: a store that keeps nothing gives the grain and its activation (Orleans' activation data,
+/// its catalog and directory entries, the persistent-state bridge, the governor); the <see cref="InMemorySessionStore"/>
+/// adds the stored <see cref="SessionState"/>. Each variant runs in a fresh one-silo host (<see cref="BenchSilo"/>); the
+/// heap is read with <c>GC.GetTotalMemory(true)</c> after a forced compacting collection. A breakdown by part then
+/// measures the bytes each of the gateway's own pieces allocates when built alone
+/// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>): exact sizes of the objects, not of what stays live.
 /// </remarks>
 internal static class IdleSessionMemory
 {
@@ -39,7 +39,7 @@ internal static class IdleSessionMemory
         Console.WriteLine();
         Console.WriteLine("| what | bytes per idle session |");
         Console.WriteLine("|---|--:|");
-        Print("actor + activation (store keeps nothing)", bare);
+        Print("grain + activation (store keeps nothing)", bare);
         Print("stored state in InMemorySessionStore (difference)", stored - bare);
         Print("**total with InMemorySessionStore**", stored);
 
@@ -107,13 +107,6 @@ internal static class IdleSessionMemory
         var options = new GovernanceOptions();
         var now = DateTimeOffset.UtcNow;
         var turn = new TurnInfo(TurnKind.UserMessage, TaskFingerprint.Compute(1, "Say hello."), 40);
-        yield return ("bounded `Channel` (the mailbox; capacity 1024, nothing queued)", Allocated(() => Channel.CreateBounded<object>(new BoundedChannelOptions(1024)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = true,
-        })));
         yield return ("`RollingWindow<long>` (60 s in 10 buckets: two arrays of 10)", Allocated(() => new RollingWindow<long>(options.Window, options.WindowBuckets)));
         yield return ("`Queue<ulong>(16)` (recent task fingerprints, sized up front)", Allocated(() => new Queue<ulong>(options.RecentTasks)));
         yield return ("`Queue<ulong>()` holding one task (grows 4, 8, 16)", Allocated(() =>
@@ -138,7 +131,7 @@ internal static class IdleSessionMemory
         return bytes;
     }
 
-    /// <summary>A store that keeps nothing (every write succeeds, every read finds nothing): the actor's cost alone.</summary>
+    /// <summary>A store that keeps nothing (every write succeeds, every read finds nothing): the grain's cost alone.</summary>
     private sealed class NullSessionStore : ISessionStore
     {
         public ValueTask<SessionState?> ReadAsync(string key, CancellationToken cancellationToken) => ValueTask.FromResult<SessionState?>(null);

@@ -37,6 +37,7 @@ public sealed partial class SessionGrain(
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private SessionGovernor _governor = null!;
+    private Action<string?>? _onConflict;
 
     // Grants and settlements moved the window since the last write.
     private bool _dirty;
@@ -184,15 +185,12 @@ public sealed partial class SessionGrain(
     private DateTimeOffset? UpdatedAt => stored.RecordExists ? stored.State.UpdatedAt : null;
 
     /// <summary>Stores what the governor holds; false when the store refused it (this activation is then dropped).</summary>
-    private async Task<bool> TryStoreAsync(DateTimeOffset now)
+    private Task<bool> TryStoreAsync(DateTimeOffset now)
     {
-        if (!await this.TryWriteAsync(stored, _governor.ToState(Version + 1, now), etag => LogWriteConflict(SessionId, etag)))
-        {
-            return false;
-        }
-
+        // Clean from here on: a write that fails drops this activation (an application error, whose deactivation stores
+        // nothing), so nothing this flag guards can be lost. Not an async method: one state machine less per decision.
         _dirty = false;
-        return true;
+        return this.TryWriteAsync(stored, _governor.ToState(Version + 1, now), _onConflict ??= etag => LogWriteConflict(SessionId, etag));
     }
 
     /// <summary>The trip's alert, stored by the alert grain before this turn answers (its failure is logged, never thrown).</summary>
