@@ -7,7 +7,7 @@
 # Environment (defaults in brackets):
 #   THREADS [2] CONNECTIONS [64] DURATION [15s]   throughput runs:  wrk -t$THREADS -c$CONNECTIONS -d$DURATION
 #   LATENCY_DURATION [10s]                         latency runs:     wrk -t1 -c1 -d$LATENCY_DURATION --latency
-#   WARMUP [5s]                                    a throughput-shaped warm-up per server first (JIT), not reported
+#   WARMUP [25s]                                   a throughput-shaped warm-up right before each server's run (JIT), not reported
 #   SESSIONS [1000]                                X-Session-Id pool used by chat.lua
 #   TOKEN_BUDGET [1000000000000]                   Governance__TokenBudget for the Silo, raised so that ~1000
 #                                                  sessions at full speed never trip on token velocity
@@ -25,7 +25,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-15s}
 LATENCY_DURATION=${LATENCY_DURATION:-10s}
-WARMUP=${WARMUP:-5s}
+WARMUP=${WARMUP:-25s}
 export SESSIONS=${SESSIONS:-1000}
 TOKEN_BUDGET=${TOKEN_BUDGET:-1000000000000}
 SILO_FROM_REPO_ROOT=${SILO_FROM_REPO_ROOT:-0}
@@ -123,12 +123,12 @@ field() { sed -E "s/.* $2=([^ ]+).*/\1/" "$out/$1.result"; }
 calls_before=$(model_calls)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "== warm-up: wrk -t$THREADS -c$CONNECTIONS -d$WARMUP (each server)"
+# Each server is warmed right before its own throughput run: both take 15-20 s of load to reach their steady rate on
+# 2 cores (tiered JIT), and a server left idle while the other one runs starts its measurement below it again.
+echo "== warm-up + throughput, one server after the other: wrk -t$THREADS -c$CONNECTIONS -d$WARMUP, then -d$DURATION -s chat.lua"
 run warm-bare "$bare_pid" "$bare_url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"
-run warm-silo "$silo_pid" "$silo_url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"
-
-echo "== throughput: wrk -t$THREADS -c$CONNECTIONS -d$DURATION -s chat.lua"
 run tput-bare "$bare_pid" "$bare_url" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION"
+run warm-silo "$silo_pid" "$silo_url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"
 run tput-silo "$silo_pid" "$silo_url" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION"
 
 echo "== latency: wrk -t1 -c1 -d$LATENCY_DURATION --latency -s chat.lua"
