@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts.Outbox;
 using AgentGateway.Silo.Tests.Infrastructure;
@@ -37,7 +36,7 @@ public sealed class AlertDurabilityTests : IAsyncLifetime, IDisposable
             using var http = new HttpClient { BaseAddress = first.BaseAddress };
             foreach (var session in sessions)
             {
-                await TripAsync(http, session);
+                await Chat.TripAsync(http, session);
             }
 
             await first.KillAsync();
@@ -74,28 +73,6 @@ public sealed class AlertDurabilityTests : IAsyncLifetime, IDisposable
         ["Alerts:OutboxDirectory"] = _outbox,
         ["Dashboard:Interval"] = "00:00:00.05",
     };
-
-    /// <summary>Five continuations reach the loop limit; the sixth is refused and trips the session.</summary>
-    private static async Task TripAsync(HttpClient http, string session)
-    {
-        for (var call = 1; call <= 6; call++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-            {
-                Content = new StringContent(LoopRequest().ToJsonString(), Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("X-Session-Id", session);
-            using var response = await http.SendAsync(request);
-            response.StatusCode.ShouldBe(HttpStatusCode.OK);
-            if (call == 6)
-            {
-                response.Headers.GetValues("X-Gateway-Trip").Single().ShouldBe("loop_limit");
-            }
-        }
-    }
-
-    private static JsonObject LoopRequest() =>
-        Chat.Request("haiku", [Chat.User("stuck [[sim:loop]]"), Chat.AssistantToolCall("call_1"), Chat.Tool("call_1", "no luck")], tools: true);
 
     /// <summary>
     /// Reads the dashboard feed (pushed when something changed) until it shows every alert delivered: the node has then

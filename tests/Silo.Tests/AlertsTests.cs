@@ -54,7 +54,7 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         var sessionA = GatewayFixture.NewSessionId();
 
         var batched = node.Time.WhenTimerArmed(window);
-        await TripAsync(node.Http, sessionA);
+        await Chat.TripAsync(node.Http, sessionA);
         await batched;
         node.Time.Advance(window);
         await Task.WhenAll(_sns.WhenReceivedCount(1), _slack.WhenReceivedCount(1));
@@ -75,14 +75,14 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         // The tripped session is asked again: refused again, and no second alert. A second session's trip is the
         // barrier: any alert is stored before its request is answered, so a second alert for A would be in the outbox
         // before B's trip is, and published in B's batch at the latest.
-        using (var again = await PostAsync(node.Http, sessionA, LoopRequest()))
+        using (var again = await PostAsync(node.Http, sessionA, Chat.LoopRequest()))
         {
             again.Headers.GetValues("X-Gateway-Trip").Single().ShouldBe("loop_limit");
         }
 
         var sessionB = GatewayFixture.NewSessionId();
         batched = node.Time.WhenTimerArmed(window);
-        await TripAsync(node.Http, sessionB);
+        await Chat.TripAsync(node.Http, sessionB);
         await batched;
         node.Time.Advance(window);
         await signals.WhenDelivered(4);
@@ -129,7 +129,7 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
             var windowArmed = first.Time.WhenTimerArmed(batch);
             foreach (var session in sessions)
             {
-                await TripAsync(first.Http, session);
+                await Chat.TripAsync(first.Http, session);
             }
 
             await windowArmed;
@@ -226,23 +226,6 @@ public sealed class AlertsTests : IAsyncLifetime, IDisposable
         }
 
         return settings;
-    }
-
-    private static JsonObject LoopRequest() =>
-        Chat.Request("haiku", [Chat.User("stuck [[sim:loop]]"), Chat.AssistantToolCall("call_1"), Chat.Tool("call_1", "no luck")], tools: true);
-
-    /// <summary>Five continuations reach the loop limit; the sixth is refused and trips the session.</summary>
-    private static async Task TripAsync(HttpClient http, string session)
-    {
-        for (var call = 1; call <= 6; call++)
-        {
-            using var response = await PostAsync(http, session, LoopRequest());
-            response.StatusCode.ShouldBe(HttpStatusCode.OK);
-            if (call == 6)
-            {
-                response.Headers.GetValues("X-Gateway-Trip").Single().ShouldBe("loop_limit");
-            }
-        }
     }
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, string session, JsonObject body)

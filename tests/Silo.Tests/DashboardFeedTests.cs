@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using AgentGateway.Alerts;
 using AgentGateway.Alerts.Tests;
@@ -69,7 +68,7 @@ public sealed class DashboardFeedTests : IAsyncLifetime
 
         // A session trips (and its alert is delivered) between two ticks: nothing is sent until the interval is up.
         var session = GatewayFixture.NewSessionId();
-        await TripAsync(http, session);
+        await Chat.TripAsync(http, session);
         await signals.WhenDelivered(1);
         armed = time.WhenTimerArmed(Interval);
         time.Advance(Interval);
@@ -207,24 +206,6 @@ public sealed class DashboardFeedTests : IAsyncLifetime
         lines[0].ShouldBe("event: snapshot");
         lines[1].ShouldStartWith("data: ");
         return JsonNode.Parse(lines[1]["data: ".Length..])!.AsObject();
-    }
-
-    private static JsonObject LoopRequest() =>
-        Chat.Request("haiku", [Chat.User("stuck [[sim:loop]]"), Chat.AssistantToolCall("call_1"), Chat.Tool("call_1", "no luck")], tools: true);
-
-    /// <summary>Five continuations reach the loop limit; the sixth is refused and trips the session.</summary>
-    private static async Task TripAsync(HttpClient http, string session)
-    {
-        for (var call = 1; call <= 6; call++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-            {
-                Content = new StringContent(LoopRequest().ToJsonString(), Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("X-Session-Id", session);
-            using var response = await http.SendAsync(request);
-            response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        }
     }
 }
 

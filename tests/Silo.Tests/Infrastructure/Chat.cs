@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace AgentGateway.Silo.Tests.Infrastructure;
@@ -82,6 +84,29 @@ public static class Chat
 
     public static JsonObject Request(string model, string userText, bool stream = false, bool includeUsage = false)
         => Request(model, [User(userText)], stream: stream, includeUsage: includeUsage);
+
+    /// <summary>A continuation of a tool loop the simulator never leaves (<c>[[sim:loop]]</c>): every call is one more loop.</summary>
+    public static JsonObject LoopRequest() =>
+        Request("haiku", [User("stuck [[sim:loop]]"), AssistantToolCall("call_1"), Tool("call_1", "no luck")], tools: true);
+
+    /// <summary>Five continuations reach the loop limit (5); the sixth is refused and trips the session (<c>loop_limit</c>).</summary>
+    public static async Task TripAsync(HttpClient http, string session)
+    {
+        for (var call = 1; call <= 6; call++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent(LoopRequest().ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Session-Id", session);
+            using var response = await http.SendAsync(request);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            if (call == 6)
+            {
+                response.Header("X-Gateway-Trip").ShouldBe("loop_limit");
+            }
+        }
+    }
 
     public static async Task<JsonObject> ReadJsonAsync(this HttpResponseMessage response)
         => (await response.Content.ReadFromJsonAsync<JsonObject>())!;
