@@ -6,8 +6,8 @@ namespace AgentGateway.Cluster.Tests;
 
 /// <summary>
 /// A gateway cluster as separate processes on loopback, each on a free port: dynalite (the DynamoDB API), redis-server,
-/// N gateway nodes from the build output (<c>Storage:Provider=DynamoDb</c>, alerts to a Slack-style webhook that is
-/// a <see cref="LoopbackEndpoint"/>) and nginx with deploy/nginx/nginx.conf's hashing in front. Every process is
+/// N gateway nodes from the build output forming one Orleans cluster (<c>Cluster:Membership=Redis</c>,
+/// <c>Storage:Provider=DynamoDb</c>, alerts to a Slack-style webhook that is a <see cref="LoopbackEndpoint"/>) and nginx with deploy/nginx/nginx.conf's hashing in front. Every process is
 /// stopped by its PID on dispose; a node can be killed (SIGKILL) and started again with the same id, port and data.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
@@ -37,6 +37,9 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A table prefix of this run's own: several runs can share a dynalite without seeing each other.</summary>
     public string TablePrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..8] + "-";
+
+    /// <summary>The Orleans cluster id of this run's silos.</summary>
+    public string ClusterId { get; } = "c" + Guid.NewGuid().ToString("N")[..8];
 
     public ServerProcess Dynalite { get; private set; } = null!;
 
@@ -101,6 +104,11 @@ internal sealed class LocalCluster : IAsyncDisposable
             ["DynamoDb__CreateTables"] = "true",
             ["Redis__Configuration"] = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Redis.Port}"),
             ["Cluster__NodeId"] = name,
+            ["Cluster__Membership"] = "Redis",
+            ["Cluster__ClusterId"] = ClusterId,
+            ["Cluster__AdvertisedAddress"] = "127.0.0.1",
+            ["Cluster__ProbeTimeout"] = "00:00:01",
+            ["Cluster__MissedProbesLimit"] = "2",
             ["Governance__MaxLoops"] = MaxLoops.ToString(CultureInfo.InvariantCulture),
             ["Alerts__Sinks"] = "slack",
             ["Alerts__Slack__WebhookUrl"] = new Uri(Webhook.BaseAddress, "slack/hook").ToString(),

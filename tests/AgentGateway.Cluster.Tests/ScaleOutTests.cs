@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -65,9 +66,13 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
         await load.WhenTasksDone(25).WaitAsync(TimeSpan.FromSeconds(30));
         await cluster.KillNodeAsync(1);
         output.WriteLine($"killed node2 (port {cluster.NodePorts[1]}) after 25 tasks were done");
+        var recovered = WhenDeclaredDeadAsync(cluster.NodeUrl(0), "node2");
 
         var exit = await load.WaitForExitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine(load.Output);
+        var recovery = await recovered.WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine($"recovery: node2's silo left the membership {recovery.TotalMilliseconds:F0} ms after the kill (its sessions reactivate on the survivors from then on)");
+        recovery.ShouldBeLessThan(TimeSpan.FromSeconds(15));
         exit.ShouldBe(0, load.Output);
 
         using var document = JsonDocument.Parse(await File.ReadAllTextAsync(report));
@@ -132,6 +137,29 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
         await cluster.Webhook.WhenReceived(received => tripped.All(id => received.Any(r => MentionsSession(r, id))))
             .WaitAsync(TimeSpan.FromSeconds(40));
         AssertOneAlertEach(cluster.Webhook.Received, tripped, killedNode: "node2");
+    }
+
+    /// <summary>
+    /// How long after the kill <paramref name="node"/> stopped being an active silo in the membership a survivor reads
+    /// (<c>GET /admin/nodes</c>). Sampled every 100 ms: another process's membership has no push channel to a test.
+    /// </summary>
+    private static async Task<TimeSpan> WhenDeclaredDeadAsync(Uri survivor, string node)
+    {
+        var clock = Stopwatch.StartNew();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (await tick.WaitForNextTickAsync())
+        {
+            using var response = await http.GetAsync(new Uri(survivor, "/admin/nodes"));
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            using var nodes = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (!nodes.RootElement.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("node").GetString() == node))
+            {
+                return clock.Elapsed;
+            }
+        }
+
+        throw new InvalidOperationException("unreachable");
     }
 
     private static async Task<JsonElement?> GetSessionAsync(HttpClient http, Uri node, string id)

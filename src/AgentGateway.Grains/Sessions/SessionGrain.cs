@@ -6,6 +6,7 @@ using AgentGateway.Grains.Diagnostics;
 using AgentGateway.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace AgentGateway.Grains.Sessions;
 
@@ -22,22 +23,36 @@ namespace AgentGateway.Grains.Sessions;
 /// </para>
 /// <para>
 /// A trip's alert is stored by the alert grain before this turn answers, so the fallback a client receives always has
-/// its alert on record: a crash after the answer cannot lose it.
+/// its alert on record: a crash after the answer cannot lose it. When the alert grain cannot be reached (its silo just
+/// died), the hand-off is retried on a timer and under a reminder until it is taken.
 /// </para>
 /// <para>
 /// Single activation makes a lost write rare (another process writing the same store): then nothing was decided, the
 /// answer says <c>Busy</c> and this activation is dropped, so the next call reads the stored state.
 /// </para>
 /// </remarks>
+[PreferLocalPlacement]
 public sealed partial class SessionGrain(
     [PersistentState("session", GrainStorageNames.Sessions)] IPersistentState<SessionState> stored,
     IOptions<GovernanceOptions> options,
     GrainActivations activations,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable
 {
+    /// <summary>The reminder a session holds while its trip's alert could not be handed to the alert grain.</summary>
+    public const string AlertReminder = "trip-alert";
+
+    private static readonly TimeSpan FirstAlertRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastAlertRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AlertReminderPeriod = TimeSpan.FromMinutes(1);
+
     private SessionGovernor _governor = null!;
     private Action<string?>? _onConflict;
+
+    // The trip whose alert the alert grain has not yet taken, and the timer that retries it.
+    private SessionTripped? _unalerted;
+    private IGrainTimer? _alertRetry;
+    private TimeSpan _alertRetryDelay;
 
     // Grants and settlements moved the window since the last write.
     private bool _dirty;
@@ -193,10 +208,27 @@ public sealed partial class SessionGrain(
         return this.TryWriteAsync(stored, _governor.ToState(Version + 1, now), _onConflict ??= etag => LogWriteConflict(SessionId, etag));
     }
 
-    /// <summary>The trip's alert, stored by the alert grain before this turn answers (its failure is logged, never thrown).</summary>
+    /// <summary>
+    /// The trip's alert, stored by the alert grain before this turn answers. Its failure (the alert grain's silo just
+    /// died, say) is logged, never thrown: the trip is stored, so the hand-off is retried on a timer with backoff, and a
+    /// reminder (in Redis in cluster mode) brings the session back to retry it should this silo die too.
+    /// </summary>
     private async Task AlertTripAsync(TripReason reason, string? model, DateTimeOffset at, bool recheck = false)
     {
-        var tripped = new SessionTripped(SessionId, reason, _governor.LoopCount, _governor.TokensInWindow(at), at, _governor.Owner, model);
+        var tripped = Trip(reason, model, at);
+        if (!recheck)
+        {
+            LogTripped(SessionId, reason.ToWireName(), tripped.LoopCount, tripped.TokensInWindow);
+        }
+
+        if (!await TryHandOffAsync(tripped, recheck))
+        {
+            await RetryAlertLaterAsync(tripped);
+        }
+    }
+
+    private async Task<bool> TryHandOffAsync(SessionTripped tripped, bool recheck)
+    {
         var outbox = GrainFactory.GetGrain<IAlertGrain>(AlertGrainKeys.Outbox);
         try
         {
@@ -206,8 +238,64 @@ public sealed partial class SessionGrain(
             }
             else
             {
-                LogTripped(SessionId, reason.ToWireName(), tripped.LoopCount, tripped.TokensInWindow);
                 await outbox.SessionTrippedAsync(tripped);
+            }
+
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogAlertFailed(SessionId, ex);
+            return false;
+        }
+    }
+
+    private async Task RetryAlertLaterAsync(SessionTripped tripped)
+    {
+        var first = _unalerted is null;
+        _unalerted = tripped;
+        if (first)
+        {
+            _alertRetryDelay = FirstAlertRetry;
+            _alertRetry = this.RegisterGrainTimer(RetryAlertAsync, new GrainTimerCreationOptions(_alertRetryDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+            try
+            {
+                await this.RegisterOrUpdateReminder(AlertReminder, AlertReminderPeriod, AlertReminderPeriod);
+            }
+            catch (Exception ex)
+            {
+                LogAlertFailed(SessionId, ex);
+            }
+        }
+    }
+
+    private async Task RetryAlertAsync(CancellationToken cancellationToken)
+    {
+        if (_unalerted is not { } tripped)
+        {
+            return;
+        }
+
+        if (await TryHandOffAsync(tripped, recheck: true))
+        {
+            await AlertHandedOffAsync();
+            return;
+        }
+
+        _alertRetryDelay = TimeSpan.FromTicks(Math.Min(_alertRetryDelay.Ticks * 2, LastAlertRetry.Ticks));
+        _alertRetry?.Change(_alertRetryDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task AlertHandedOffAsync()
+    {
+        _unalerted = null;
+        _alertRetry?.Dispose();
+        _alertRetry = null;
+        try
+        {
+            if (await this.GetReminder(AlertReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
             }
         }
         catch (Exception ex)
@@ -215,6 +303,28 @@ public sealed partial class SessionGrain(
             LogAlertFailed(SessionId, ex);
         }
     }
+
+    /// <summary>
+    /// The reminder of a trip whose alert was not handed off: activating already re-checked it (<see cref="OnActivateAsync"/>);
+    /// once it is handed off, the reminder goes.
+    /// </summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != AlertReminder)
+        {
+            return;
+        }
+
+        // Activated by the reminder (this silo's predecessor died): re-checked here whatever the trip's age.
+        var tripped = _unalerted ?? (_governor is { Status: SessionStatus.Tripped, TrippedAt: { } at } ? Trip(_governor.TripReason, null, at) : null);
+        if (tripped is null || await TryHandOffAsync(tripped, recheck: true))
+        {
+            await AlertHandedOffAsync();
+        }
+    }
+
+    private SessionTripped Trip(TripReason reason, string? model, DateTimeOffset at) =>
+        new(SessionId, reason, _governor.LoopCount, _governor.TokensInWindow(at), at, _governor.Owner, model);
 
     [LoggerMessage(LogEvents.Sessions + 0, LogLevel.Warning, "Session {SessionId} tripped: {TripReason} (loops {LoopCount}, tokens in window {TokensInWindow})")]
     private partial void LogTripped(string sessionId, string? tripReason, int loopCount, long tokensInWindow);

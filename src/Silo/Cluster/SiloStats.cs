@@ -14,13 +14,25 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
 {
     private static readonly string SessionType = GrainTypeOf<SessionGrain>();
     private static readonly string BreakerType = GrainTypeOf<BreakerGrain>();
+    private static readonly TimeSpan CountsTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Every silo of the cluster (active ones first, then by address) with its activation counts.</summary>
     public async Task<IReadOnlyList<SiloView>> SilosAsync()
     {
         var management = grains.GetGrain<IManagementGrain>(0);
         var hosts = await management.GetDetailedHosts(onlyActive: true).ConfigureAwait(false);
-        var counts = await management.GetSimpleGrainStatistics().ConfigureAwait(false);
+        SimpleGrainStatistic[]? counts;
+        try
+        {
+            counts = await management.GetSimpleGrainStatistics([.. hosts.Select(static h => h.SiloAddress)]).WaitAsync(CountsTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // A silo that died and is not yet declared dead cannot answer: the list still answers, without other
+            // silos' counts, rather than failing until membership catches up.
+            counts = null;
+        }
+
         return [.. hosts
             .OrderBy(static h => h.SiloAddress.ToString(), StringComparer.Ordinal)
             .Select(h =>
@@ -32,8 +44,8 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
                     h.Status.ToString().ToLowerInvariant(),
                     self,
                     h.StartTime,
-                    self ? activations.Sessions : Count(counts, h.SiloAddress, SessionType),
-                    self ? activations.Breakers : Count(counts, h.SiloAddress, BreakerType));
+                    self ? activations.Sessions : counts is null ? null : Count(counts, h.SiloAddress, SessionType),
+                    self ? activations.Breakers : counts is null ? null : Count(counts, h.SiloAddress, BreakerType));
             })];
     }
 
@@ -43,12 +55,15 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
     private static string GrainTypeOf<T>() => RuntimeTypeNameFormatter.Format(typeof(T));
 }
 
-/// <summary>One silo: its name, address, membership status, start time and the gateway's grain activations on it.</summary>
+/// <summary>
+/// One silo: its name, address, membership status, start time and the gateway's grain activations on it (null for
+/// another silo while the cluster cannot collect them, e.g. a silo died and is not yet declared dead).
+/// </summary>
 public sealed record SiloView(
     string Node,
     string Address,
     string Status,
     bool Self,
     DateTime StartedAt,
-    int SessionActivations,
-    int BreakerActivations);
+    int? SessionActivations,
+    int? BreakerActivations);

@@ -7,6 +7,7 @@ using AgentGateway.Silo.Hosting;
 using AgentGateway.Silo.Pipeline;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace AgentGateway.Silo.Conversations;
 
@@ -27,6 +28,7 @@ namespace AgentGateway.Silo.Conversations;
 /// attached or a call is running or waiting for tool results.
 /// </para>
 /// </remarks>
+[PreferLocalPlacement]
 public sealed class ConversationGrain(
     GovernedCalls calls,
     ModelCatalog models,

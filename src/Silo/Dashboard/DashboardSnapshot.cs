@@ -44,7 +44,7 @@ public sealed record DashboardAlert(
 public sealed record DashboardDelivery(string Sink, string Status, int Attempts, string? LastError);
 
 /// <summary>A node (today: the one serving the feed) and what it holds.</summary>
-public sealed record DashboardNode(string Node, int SessionActivations, int Conversations, int Sockets);
+public sealed record DashboardNode(string Node, int? SessionActivations, int Conversations, int Sockets);
 
 /// <summary>The limits the numbers are read against, and whether sessions beyond the first <see cref="MaxSessions"/> were left out of the list.</summary>
 public sealed record DashboardLimits(int MaxSessions, bool SessionsTruncated, int WindowSeconds, double BucketSeconds);

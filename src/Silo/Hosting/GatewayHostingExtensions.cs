@@ -90,6 +90,9 @@ public static class GatewayHostingExtensions
             StatusCodeSelector = static ex => ex switch
             {
                 BadHttpRequestException bad => bad.StatusCode,
+
+                // A grain's silo died or cannot be reached (cluster mode, until membership moves its grains): retry.
+                Orleans.Runtime.OrleansMessageRejectionException or TimeoutException => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             },
 
@@ -109,6 +112,11 @@ public static class GatewayHostingExtensions
     {
         if (GatewayProblem.ForStatus(http.Response.StatusCode) is { } problem)
         {
+            if (problem.Status == StatusCodes.Status503ServiceUnavailable && !http.Response.HasStarted)
+            {
+                http.Response.Headers.RetryAfter = "1";
+            }
+
             await problem.ToResult($"{http.Request.Method} {http.Request.Path} answered {http.Response.StatusCode}.")
                 .ExecuteAsync(http).ConfigureAwait(false);
         }

@@ -164,7 +164,7 @@
     el.updatedAt.textContent = time(snapshot.at);
     el.updatedAt.dataset.at = snapshot.at;
     el.nodes.textContent = snapshot.nodes
-      .map((n) => n.node + ' (' + n.sessionActivations + ' sessions, ' + n.sockets + ' sockets)')
+      .map((n) => n.node + ' (' + (n.sessionActivations ?? '?') + ' sessions, ' + n.sockets + ' sockets)')
       .join(', ') || '–';
     renderQueue(snapshot.sessions.filter((s) => s.status === 'tripped'));
     renderBreakers(snapshot.breakers);
