@@ -15,6 +15,8 @@
 #   NODE_PORTS          the nodes' ports, space-separated                    [free ports]
 #   DYNALITE_PORT, REDIS_PORT                                                [free ports]
 #   STORAGE             Storage:Provider of the nodes: DynamoDb or InMemory  [DynamoDb]
+#                       DynamoDb: the nodes form one Orleans cluster (Cluster:Membership=Redis); InMemory: each
+#                       node is a one-silo cluster of its own (nothing shared but the cache and limits)
 #   SILO_DLL            a built AgentGateway.Silo.dll to run instead of publishing one
 #   ALERTS_SINKS        Alerts:Sinks                                         [log]
 #   SLACK_WEBHOOK_URL   Alerts:Slack:WebhookUrl (with ALERTS_SINKS=log,slack)
@@ -122,6 +124,8 @@ start_node() {
     DynamoDb__CreateTables=true \
     Redis__Configuration="127.0.0.1:$(cat "$state/redis.port")" \
     Cluster__NodeId="node$i" \
+    Cluster__Membership="$([ "${STORAGE:-DynamoDb}" = DynamoDb ] && echo Redis || echo Localhost)" \
+    Cluster__AdvertisedAddress=127.0.0.1 \
     Alerts__OutboxDirectory="$state/node$i/alerts" \
     Alerts__Sinks="${ALERTS_SINKS:-log}" \
     Alerts__Slack__WebhookUrl="${SLACK_WEBHOOK_URL:-}" \

@@ -13,8 +13,8 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     public static readonly TimeSpan DefaultSessionTimeToLive = TimeSpan.FromDays(30);
     public static readonly TimeSpan DefaultAlertTimeToLive = TimeSpan.FromDays(7);
 
-    /// <summary>The longest prefix: table names are at most 255 characters and the longest suffix is <c>sessions</c>.</summary>
-    public const int MaxTablePrefixLength = 255 - 8;
+    /// <summary>The longest prefix: table names are at most 255 characters and the longest suffix is <c>grains</c>.</summary>
+    public const int MaxTablePrefixLength = 255 - 6;
 
     /// <summary>
     /// The DynamoDB endpoint, e.g. <c>http://127.0.0.1:8000</c> for dynalite or DynamoDB Local. Null (the default):
@@ -27,7 +27,7 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     public string Region { get; set; } = DefaultRegion;
 
     /// <summary>
-    /// Put before each table's name (<c>sessions</c>, <c>breakers</c>, <c>alerts</c>), so several gateways
+    /// Put before each table's name (<c>grains</c>, <c>alerts</c>), so several gateways
     /// (or test runs) can share an account. Letters, digits and <c>_ - .</c> only. Default <c>agent-gateway-</c>.
     /// </summary>
     public string TablePrefix { get; set; } = DefaultTablePrefix;
@@ -47,9 +47,8 @@ public sealed partial class DynamoDbOptions : IValidatableObject
     /// <summary>An alert's item expires this long after it was stored (DynamoDB TTL), delivered or not. Default 7 days.</summary>
     public TimeSpan AlertTimeToLive { get; set; } = DefaultAlertTimeToLive;
 
-    public string SessionsTable => TablePrefix + "sessions";
-
-    public string BreakersTable => TablePrefix + "breakers";
+    /// <summary>The grains' state (sessions, breakers): Orleans' DynamoDB grain storage layout.</summary>
+    public string GrainsTable => TablePrefix + "grains";
 
     public string AlertsTable => TablePrefix + "alerts";
 

@@ -3,23 +3,38 @@ namespace AgentGateway.Storage.DynamoDb;
 /// <summary>The tables' attribute and index names (stored: never rename).</summary>
 public static class DynamoSchema
 {
-    /// <summary>Every table's partition key (S): session id, model, alert message id.</summary>
+    /// <summary>The alerts table's partition key (S): the alert's message id.</summary>
     public const string Id = "id";
 
-    /// <summary>The optimistic-concurrency version (N) of sessions and breakers.</summary>
-    public const string Version = "version";
+    /// <summary>
+    /// The grains table's partition key (S): the grain id, <c>{grain type}/{key}</c> (<c>session/abc</c>,
+    /// <c>breaker/gpt-4o</c>), as in Orleans' own DynamoDB grain storage.
+    /// </summary>
+    public const string GrainReference = "GrainReference";
 
-    /// <summary>The encoded state (B) of sessions and breakers (<see cref="StateCodec"/>).</summary>
-    public const string State = "state";
+    /// <summary>The grains table's sort key (S): the grain's state name (<c>session</c>, <c>breaker</c>).</summary>
+    public const string GrainType = "GrainType";
+
+    /// <summary>A grain's encoded state (B, <see cref="StateCodec"/>).</summary>
+    public const string GrainState = "GrainState";
+
+    /// <summary>A grain state's ETag (N): its version, what every write is conditional on.</summary>
+    public const string ETag = "ETag";
+
+    /// <summary>When DynamoDB may delete a grain's item (N, Unix epoch seconds): the grains table's TTL attribute.</summary>
+    public const string GrainTtl = "GrainTtl";
 
     /// <summary>A session's status wire name (S: <c>active</c>, <c>tripped</c>, <c>ended</c>), the status index's key.</summary>
     public const string Status = "status";
 
-    /// <summary>When DynamoDB may delete the item (N, Unix epoch seconds): the tables' TTL attribute.</summary>
+    /// <summary>When DynamoDB may delete an alert's item (N, Unix epoch seconds): the alerts table's TTL attribute.</summary>
     public const string ExpiresAt = "expires_at";
 
-    /// <summary>The sessions table's index: partition key <see cref="Status"/>, sort key <see cref="Id"/>, keys only.</summary>
-    public const string SessionsByStatusIndex = "status-id";
+    /// <summary>
+    /// The grains table's index of sessions by status: partition key <see cref="Status"/> (only session items carry it,
+    /// so the index is sparse), sort key <see cref="GrainReference"/>, keys only.
+    /// </summary>
+    public const string SessionsByStatusIndex = "status-GrainReference";
 
     /// <summary>An alert record as JSON (S), its <c>node</c> left out (the <see cref="Node"/> attribute holds it).</summary>
     public const string Record = "record";

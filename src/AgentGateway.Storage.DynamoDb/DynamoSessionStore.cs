@@ -5,8 +5,9 @@ using Amazon.DynamoDBv2.Model;
 namespace AgentGateway.Storage.DynamoDb;
 
 /// <summary>
-/// Sessions in the <c>{prefix}sessions</c> table, one item per session (see <see cref="DynamoVersionedStore{TState}"/>),
-/// plus <c>status</c> (S) for the <c>status-id</c> index the catalog pages through. An active session's item expires
+/// Sessions in the <c>{prefix}grains</c> table, one item per session (<c>session/{id}</c>, state <c>session</c>; see
+/// <see cref="DynamoVersionedStore{TState}"/>), plus <c>status</c> (S) for the <c>status-GrainReference</c> index the
+/// catalog pages through. An active session's item expires
 /// <see cref="DynamoDbOptions.SessionTimeToLive"/> after its last write; a tripped or ended one never does (a refusal
 /// writes nothing, so a runaway agent still calling a tripped session would otherwise see the trip deleted and start afresh).
 /// </summary>
@@ -16,8 +17,11 @@ namespace AgentGateway.Storage.DynamoDb;
 /// strongly consistent <c>BatchGetItem</c> of the page's sessions.
 /// </remarks>
 public sealed class DynamoSessionStore(IAmazonDynamoDB client, DynamoDbOptions options, TimeProvider time)
-    : DynamoVersionedStore<SessionState>(client, options.SessionsTable, time), ISessionStore, ISessionCatalog
+    : DynamoVersionedStore<SessionState>(client, options.GrainsTable, GrainType, GrainType, time), ISessionStore, ISessionCatalog
 {
+    /// <summary>The session grain's type and state name.</summary>
+    public const string GrainType = "session";
+
     /// <summary>Keys per <c>BatchGetItem</c> (DynamoDB's limit).</summary>
     private const int BatchGetLimit = 100;
 
@@ -73,7 +77,7 @@ public sealed class DynamoSessionStore(IAmazonDynamoDB client, DynamoDbOptions o
         var values = new Dictionary<string, AttributeValue> { [":status"] = new() { S = status.ToWireName() } };
         if (after is not null)
         {
-            values[":after"] = new AttributeValue { S = after };
+            values[":after"] = new AttributeValue { S = ReferenceOf(after) };
         }
 
         Dictionary<string, AttributeValue>? start = null;
@@ -87,13 +91,13 @@ public sealed class DynamoSessionStore(IAmazonDynamoDB client, DynamoDbOptions o
                     KeyConditionExpression = after is null ? "#status = :status" : "#status = :status AND #id > :after",
                     ExpressionAttributeNames = after is null
                         ? new Dictionary<string, string> { ["#status"] = DynamoSchema.Status }
-                        : new Dictionary<string, string> { ["#status"] = DynamoSchema.Status, ["#id"] = DynamoSchema.Id },
+                        : new Dictionary<string, string> { ["#status"] = DynamoSchema.Status, ["#id"] = DynamoSchema.GrainReference },
                     ExpressionAttributeValues = values,
                     Limit = count - ids.Count,
                     ExclusiveStartKey = start,
                 },
                 cancellationToken).ConfigureAwait(false);
-            ids.AddRange((response.Items ?? []).Select(static i => i[DynamoSchema.Id].S));
+            ids.AddRange((response.Items ?? []).Select(i => KeyOfReference(i[DynamoSchema.GrainReference].S)));
             start = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
         while (start is not null && ids.Count < count);
@@ -108,7 +112,7 @@ public sealed class DynamoSessionStore(IAmazonDynamoDB client, DynamoDbOptions o
         {
             var keys = new KeysAndAttributes
             {
-                Keys = [.. chunk.Select(static id => new Dictionary<string, AttributeValue> { [DynamoSchema.Id] = new() { S = id } })],
+                Keys = [.. chunk.Select(ItemKey)],
                 ConsistentRead = true,
             };
             var unprocessedRounds = 0;

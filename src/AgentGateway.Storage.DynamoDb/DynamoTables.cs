@@ -7,8 +7,10 @@ using AgentGateway.Contracts.Logging;
 namespace AgentGateway.Storage.DynamoDb;
 
 /// <summary>
-/// The four tables the DynamoDB stores use, made if missing (<see cref="EnsureAsync"/>): on-demand capacity, a string
-/// partition key <c>id</c>, TTL on <c>expires_at</c>.
+/// The two tables the DynamoDB stores use, made if missing (<see cref="EnsureAsync"/>), on-demand capacity: the grains'
+/// state (<c>{prefix}grains</c>: Orleans' DynamoDB grain storage layout, partition key <c>GrainReference</c>, sort key
+/// <c>GrainType</c>, TTL on <c>GrainTtl</c>) and the alert outbox (<c>{prefix}alerts</c>: partition key <c>id</c>, TTL
+/// on <c>expires_at</c>).
 /// </summary>
 public static partial class DynamoTables
 {
@@ -24,12 +26,13 @@ public static partial class DynamoTables
         return
         [
             Table(
-                options.SessionsTable,
+                options.GrainsTable,
+                [new KeySchemaElement(DynamoSchema.GrainReference, KeyType.HASH), new KeySchemaElement(DynamoSchema.GrainType, KeyType.RANGE)],
                 [(DynamoSchema.Status, ScalarAttributeType.S)],
-                Index(DynamoSchema.SessionsByStatusIndex, DynamoSchema.Status, DynamoSchema.Id, ProjectionType.KEYS_ONLY)),
-            Table(options.BreakersTable, []),
+                Index(DynamoSchema.SessionsByStatusIndex, DynamoSchema.Status, DynamoSchema.GrainReference, ProjectionType.KEYS_ONLY)),
             Table(
                 options.AlertsTable,
+                [new KeySchemaElement(DynamoSchema.Id, KeyType.HASH)],
                 [(DynamoSchema.Pending, ScalarAttributeType.S), (DynamoSchema.Outbox, ScalarAttributeType.S), (DynamoSchema.StoredAt, ScalarAttributeType.N)],
                 Index(DynamoSchema.PendingAlertsIndex, DynamoSchema.Pending, DynamoSchema.StoredAt, ProjectionType.ALL),
                 Index(DynamoSchema.RecentAlertsIndex, DynamoSchema.Outbox, DynamoSchema.StoredAt, ProjectionType.ALL)),
@@ -97,7 +100,8 @@ public static partial class DynamoTables
 
             if (options.CreateTables)
             {
-                await EnableTimeToLiveAsync(client, definition.TableName, logger, cancellationToken).ConfigureAwait(false);
+                var ttl = definition.TableName == options.GrainsTable ? DynamoSchema.GrainTtl : DynamoSchema.ExpiresAt;
+                await EnableTimeToLiveAsync(client, definition.TableName, ttl, logger, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -141,7 +145,7 @@ public static partial class DynamoTables
         }
     }
 
-    private static async Task EnableTimeToLiveAsync(IAmazonDynamoDB client, string table, ILogger logger, CancellationToken cancellationToken)
+    private static async Task EnableTimeToLiveAsync(IAmazonDynamoDB client, string table, string attribute, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
@@ -156,10 +160,10 @@ public static partial class DynamoTables
                 new UpdateTimeToLiveRequest
                 {
                     TableName = table,
-                    TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = DynamoSchema.ExpiresAt, Enabled = true },
+                    TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = attribute, Enabled = true },
                 },
                 cancellationToken).ConfigureAwait(false);
-            TimeToLiveEnabled(logger, table, DynamoSchema.ExpiresAt);
+            TimeToLiveEnabled(logger, table, attribute);
         }
         catch (AmazonDynamoDBException ex)
         {
@@ -168,15 +172,16 @@ public static partial class DynamoTables
         }
     }
 
-    private static CreateTableRequest Table(string name, (string Name, ScalarAttributeType Type)[] keyAttributes, params GlobalSecondaryIndex[] indexes) => new()
+    private static CreateTableRequest Table(
+        string name, KeySchemaElement[] key, (string Name, ScalarAttributeType Type)[] indexAttributes, params GlobalSecondaryIndex[] indexes) => new()
     {
         TableName = name,
         BillingMode = BillingMode.PAY_PER_REQUEST,
-        KeySchema = [new KeySchemaElement(DynamoSchema.Id, KeyType.HASH)],
+        KeySchema = [.. key],
         AttributeDefinitions =
         [
-            new AttributeDefinition(DynamoSchema.Id, ScalarAttributeType.S),
-            .. keyAttributes.Select(static a => new AttributeDefinition(a.Name, a.Type)),
+            .. key.Select(static k => new AttributeDefinition(k.AttributeName, ScalarAttributeType.S)),
+            .. indexAttributes.Select(static a => new AttributeDefinition(a.Name, a.Type)),
         ],
         GlobalSecondaryIndexes = indexes.Length == 0 ? null : [.. indexes],
     };

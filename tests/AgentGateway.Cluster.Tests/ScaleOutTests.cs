@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace AgentGateway.Cluster.Tests;
 
 /// <summary>
-/// Three nodes behind nginx with their state in DynamoDB (dynalite), load from <c>agent-loadgen mix</c> over REST,
+/// Three nodes forming one Orleans cluster (Redis membership) behind nginx with their state in DynamoDB (dynalite), load from <c>agent-loadgen mix</c> over REST,
 /// SSE and WebSocket with runaway agents among normal ones, and one node killed (SIGKILL) in the middle of it.
 /// </summary>
 public sealed partial class ScaleOutTests(ITestOutputHelper output)
@@ -131,9 +131,9 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             }
         }
 
-        // 6. Each tripped session raised exactly one alert, delivered to the webhook: by the node that raised it, or,
-        //    for what the killed node left undelivered, by the outbox of a node that starts on the same tables (until the
-        //    nodes form one Orleans cluster, each node's outbox reads the shared table as it activates).
+        // 6. Each tripped session raised exactly one alert, delivered to the webhook by the cluster's one outbox grain: on
+        //    the silo it lived on, or, if that was the killed one, activated on a survivor (its reminder, or the next
+        //    trip) reading what was left undelivered in the table.
         await cluster.Webhook.WhenReceived(received => tripped.All(id => received.Any(r => MentionsSession(r, id))))
             .WaitAsync(TimeSpan.FromSeconds(40));
         AssertOneAlertEach(cluster.Webhook.Received, tripped, killedNode: "node2");

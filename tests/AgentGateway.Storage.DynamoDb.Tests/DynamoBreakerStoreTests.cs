@@ -87,12 +87,16 @@ public sealed class DynamoBreakerStoreTests(DynaliteFixture dynalite) : IAsyncLi
         await _store.TryWriteAsync(State("m", 2, BreakerStatus.Isolated), 1, CancellationToken.None);
         var isolated = await ItemAsync("m");
 
-        open["expires_at"].N.ShouldBe((_time.GetUtcNow() + _options.SessionTimeToLive).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        isolated.ContainsKey("expires_at").ShouldBeFalse();
+        open["GrainTtl"].N.ShouldBe((_time.GetUtcNow() + _options.SessionTimeToLive).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        isolated.ContainsKey("GrainTtl").ShouldBeFalse();
     }
 
     private async Task<Dictionary<string, AttributeValue>> ItemAsync(string id) =>
-        (await _client.GetItemAsync(_options.BreakersTable, new Dictionary<string, AttributeValue> { ["id"] = new() { S = id } })).Item;
+        (await _client.GetItemAsync(_options.GrainsTable, new Dictionary<string, AttributeValue>
+        {
+            ["GrainReference"] = new() { S = "breaker/" + id },
+            ["GrainType"] = new() { S = "breaker" },
+        })).Item;
 
     private static BreakerState State(string name, long version, BreakerStatus status) =>
         new(name, version, status, null, null, TimeSpan.FromSeconds(30), 0, 0, [], [], [], FakeTimeProvider.DefaultStart);

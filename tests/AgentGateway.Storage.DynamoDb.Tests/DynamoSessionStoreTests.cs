@@ -110,7 +110,7 @@ public sealed class DynamoSessionStoreTests(DynaliteFixture dynalite) : IAsyncLi
     }
 
     [Fact]
-    public async Task TryWriteAsync_ActiveItem_HasStatusVersionAndExpiresAtSessionTimeToLiveAfterTheWrite()
+    public async Task TryWriteAsync_ActiveItem_OrleansGrainStorageLayoutWithStatusAndExpiresAtSessionTimeToLiveAfterTheWrite()
     {
         _time.Advance(TimeSpan.FromHours(1));
         await _store.TryWriteAsync(State("s1", 1), 0, CancellationToken.None);
@@ -118,9 +118,11 @@ public sealed class DynamoSessionStoreTests(DynaliteFixture dynalite) : IAsyncLi
         var item = await ItemAsync("s1");
 
         item["status"].S.ShouldBe("active");
-        item["version"].N.ShouldBe("1");
-        item["expires_at"].N.ShouldBe((_time.GetUtcNow() + TimeSpan.FromDays(30)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        item["state"].B.Length.ShouldBeLessThan(100);
+        item["GrainReference"].S.ShouldBe("session/s1");
+        item["GrainType"].S.ShouldBe("session");
+        item["ETag"].N.ShouldBe("1");
+        item["GrainTtl"].N.ShouldBe((_time.GetUtcNow() + TimeSpan.FromDays(30)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        item["GrainState"].B.Length.ShouldBeLessThan(100);
     }
 
     [Theory]
@@ -134,11 +136,15 @@ public sealed class DynamoSessionStoreTests(DynaliteFixture dynalite) : IAsyncLi
         var item = await ItemAsync("s1");
 
         item["status"].S.ShouldBe(wireName);
-        item.ContainsKey("expires_at").ShouldBeFalse();
+        item.ContainsKey("GrainTtl").ShouldBeFalse();
     }
 
     private async Task<Dictionary<string, AttributeValue>> ItemAsync(string id) =>
-        (await _client.GetItemAsync(_options.SessionsTable, new Dictionary<string, AttributeValue> { ["id"] = new() { S = id } })).Item;
+        (await _client.GetItemAsync(_options.GrainsTable, new Dictionary<string, AttributeValue>
+        {
+            ["GrainReference"] = new() { S = "session/" + id },
+            ["GrainType"] = new() { S = "session" },
+        })).Item;
 
     [Fact]
     public async Task ListAsync_StatusFilterOverSeveralPages_OrderedByIdWithCursor()

@@ -19,13 +19,16 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
             Task.Run(() => DynamoTables.EnsureAsync(two, options, NullLogger.Instance, CancellationToken.None)));
 
         var tables = (await one.ListTablesAsync(new ListTablesRequest())).TableNames.Where(t => t.StartsWith(options.TablePrefix, StringComparison.Ordinal));
-        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.SessionsTable]);
+        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.GrainsTable]);
         foreach (var table in tables)
         {
-            var description = (await one.DescribeTableAsync(table)).Table;
-            description.TableStatus.ShouldBe(Amazon.DynamoDBv2.TableStatus.ACTIVE);
-            description.KeySchema.Single().AttributeName.ShouldBe("id");
+            (await one.DescribeTableAsync(table)).Table.TableStatus.ShouldBe(Amazon.DynamoDBv2.TableStatus.ACTIVE);
         }
+
+        // The grains' table in the layout of Orleans' own DynamoDB grain storage.
+        var grains = (await one.DescribeTableAsync(options.GrainsTable)).Table;
+        grains.KeySchema.Select(k => $"{k.AttributeName} {k.KeyType}").ShouldBe(["GrainReference HASH", "GrainType RANGE"]);
+        (await one.DescribeTableAsync(options.AlertsTable)).Table.KeySchema.Single().AttributeName.ShouldBe("id");
 
         // Again, with everything in place: nothing to do.
         await DynamoTables.EnsureAsync(one, options, NullLogger.Instance, CancellationToken.None);
@@ -40,7 +43,7 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
 
         var error = await Should.ThrowAsync<InvalidOperationException>(() => DynamoTables.EnsureAsync(client, options, NullLogger.Instance, CancellationToken.None));
 
-        error.Message.ShouldContain($"'{options.SessionsTable}', '{options.BreakersTable}', '{options.AlertsTable}'");
+        error.Message.ShouldContain($"'{options.GrainsTable}', '{options.AlertsTable}'");
         error.Message.ShouldContain("DynamoDb:CreateTables is false");
     }
 
@@ -57,21 +60,25 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
     }
 
     [Fact]
-    public async Task EnsureAsync_SessionsTableWithoutItsIndex_FailsNamingTheIndex()
+    public async Task EnsureAsync_GrainsTableWithoutItsIndex_FailsNamingTheIndex()
     {
         var options = dynalite.NewOptions();
         using var client = DynaliteFixture.CreateClient(options);
         await client.CreateTableAsync(new CreateTableRequest
         {
-            TableName = options.SessionsTable,
+            TableName = options.GrainsTable,
             BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
-            KeySchema = [new KeySchemaElement("id", Amazon.DynamoDBv2.KeyType.HASH)],
-            AttributeDefinitions = [new AttributeDefinition("id", Amazon.DynamoDBv2.ScalarAttributeType.S)],
+            KeySchema = [new KeySchemaElement("GrainReference", Amazon.DynamoDBv2.KeyType.HASH), new KeySchemaElement("GrainType", Amazon.DynamoDBv2.KeyType.RANGE)],
+            AttributeDefinitions =
+            [
+                new AttributeDefinition("GrainReference", Amazon.DynamoDBv2.ScalarAttributeType.S),
+                new AttributeDefinition("GrainType", Amazon.DynamoDBv2.ScalarAttributeType.S),
+            ],
         });
 
         var error = await Should.ThrowAsync<InvalidOperationException>(() => DynamoTables.EnsureAsync(client, options, NullLogger.Instance, CancellationToken.None));
 
-        error.Message.ShouldBe($"DynamoDB table '{options.SessionsTable}' has no global secondary index 'status-id' (status HASH, id RANGE): add it (see docs/storage.md).");
+        error.Message.ShouldBe($"DynamoDB table '{options.GrainsTable}' has no global secondary index 'status-GrainReference' (status HASH, GrainReference RANGE): add it (see docs/storage.md).");
     }
 
     [Theory]
@@ -83,7 +90,7 @@ public sealed class DynamoTablesTests(DynaliteFixture dynalite)
 
         var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
 
-        errors.ShouldBe([$"DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 247 of them (was '{prefix}')."]);
+        errors.ShouldBe([$"DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 249 of them (was '{prefix}')."]);
     }
 
     [Fact]

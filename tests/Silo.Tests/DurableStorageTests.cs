@@ -50,7 +50,7 @@ public sealed class DurableStorageTests : IAsyncLifetime
         var options = new DynamoDbOptions { ServiceUrl = _dynalite.ServiceUrl, TablePrefix = prefix };
         using var client = DynamoDbClientFactory.Create(options, NullLogger.Instance);
         var tables = (await client.ListTablesAsync(new ListTablesRequest())).TableNames.Where(t => t.StartsWith(prefix, StringComparison.Ordinal));
-        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.BreakersTable, options.SessionsTable]);
+        tables.Order(StringComparer.Ordinal).ShouldBe([options.AlertsTable, options.GrainsTable]);
         using var listed = await second.Http.GetAsync("/admin/sessions?status=active");
         var ids = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["sessions"]!.AsArray().Select(s => (string?)s!["sessionId"]);
         ids.ShouldBe(["durable-1"]);
@@ -128,7 +128,7 @@ public sealed class DurableStorageTests : IAsyncLifetime
         stderr.ShouldBe(
         [
             "The gateway did not start: 2 configuration error(s).",
-            "  - DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 247 of them (was 'no spaces').",
+            "  - DynamoDb:TablePrefix may hold only letters, digits, '_', '-' and '.', at most 249 of them (was 'no spaces').",
             "  - DynamoDb:AlertTimeToLive must be positive (was 00:00:00).",
         ]);
     }
@@ -147,6 +147,6 @@ public sealed class DurableStorageTests : IAsyncLifetime
         });
 
         exitCode.ShouldNotBe(0);
-        string.Join('\n', stderr).ShouldContain($"'{prefix}sessions', '{prefix}breakers', '{prefix}alerts'");
+        string.Join('\n', stderr).ShouldContain($"'{prefix}grains', '{prefix}alerts'");
     }
 }

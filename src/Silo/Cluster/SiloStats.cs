@@ -10,7 +10,7 @@ namespace AgentGateway.Silo.Cluster;
 /// counted by its grains (<see cref="GrainActivations"/>), another's read from the management grain (counted per
 /// process: one silo a process in a cluster). What <c>GET /admin/nodes</c> and the dashboard show.
 /// </summary>
-public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, GrainActivations activations)
+public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, GrainActivations activations, IClusterMembershipService membership)
 {
     private static readonly string SessionType = GrainTypeOf<SessionGrain>();
     private static readonly string BreakerType = GrainTypeOf<BreakerGrain>();
@@ -20,7 +20,21 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
     public async Task<IReadOnlyList<SiloView>> SilosAsync()
     {
         var management = grains.GetGrain<IManagementGrain>(0);
-        var hosts = await management.GetDetailedHosts(onlyActive: true).ConfigureAwait(false);
+        MembershipEntry[] hosts;
+        try
+        {
+            hosts = await management.GetDetailedHosts(onlyActive: true).WaitAsync(CountsTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // The management grain lived on a silo that died and is not yet declared dead: this silo's own view of the
+            // membership still answers (no start times, no other silo's counts).
+            return [.. membership.CurrentSnapshot.Members.Values
+                .Where(static m => m.Status == SiloStatus.Active)
+                .OrderBy(static m => m.SiloAddress.ToString(), StringComparer.Ordinal)
+                .Select(m => View(m.Name, m.SiloAddress, m.Status, null, null))];
+        }
+
         SimpleGrainStatistic[]? counts;
         try
         {
@@ -35,18 +49,20 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
 
         return [.. hosts
             .OrderBy(static h => h.SiloAddress.ToString(), StringComparer.Ordinal)
-            .Select(h =>
-            {
-                var self = h.SiloAddress.Equals(local.SiloAddress);
-                return new SiloView(
-                    h.SiloName,
-                    h.SiloAddress.Endpoint.ToString(),
-                    h.Status.ToString().ToLowerInvariant(),
-                    self,
-                    h.StartTime,
-                    self ? activations.Sessions : counts is null ? null : Count(counts, h.SiloAddress, SessionType),
-                    self ? activations.Breakers : counts is null ? null : Count(counts, h.SiloAddress, BreakerType));
-            })];
+            .Select(h => View(h.SiloName, h.SiloAddress, h.Status, h.StartTime, counts))];
+    }
+
+    private SiloView View(string name, SiloAddress address, SiloStatus status, DateTime? startedAt, SimpleGrainStatistic[]? counts)
+    {
+        var self = address.Equals(local.SiloAddress);
+        return new SiloView(
+            name,
+            address.Endpoint.ToString(),
+            status.ToString().ToLowerInvariant(),
+            self,
+            startedAt,
+            self ? activations.Sessions : counts is null ? null : Count(counts, address, SessionType),
+            self ? activations.Breakers : counts is null ? null : Count(counts, address, BreakerType));
     }
 
     private static int Count(SimpleGrainStatistic[] counts, SiloAddress silo, string type) =>
@@ -57,13 +73,14 @@ public sealed class SiloStats(IGrainFactory grains, ILocalSiloDetails local, Gra
 
 /// <summary>
 /// One silo: its name, address, membership status, start time and the gateway's grain activations on it (null for
-/// another silo while the cluster cannot collect them, e.g. a silo died and is not yet declared dead).
+/// another silo while the cluster cannot collect them, e.g. a silo died and is not yet declared dead; then the start
+/// time may be null too).
 /// </summary>
 public sealed record SiloView(
     string Node,
     string Address,
     string Status,
     bool Self,
-    DateTime StartedAt,
+    DateTime? StartedAt,
     int? SessionActivations,
     int? BreakerActivations);
